@@ -1,0 +1,34 @@
+-- The audit log: the system of record for security events (SPEC §10).
+-- Append-only (triggers below) and hash-chained (src/audit/hash_chain.ts).
+
+CREATE TABLE audit_log (
+  seq        INTEGER PRIMARY KEY,
+  ts         TEXT NOT NULL,
+  event      TEXT NOT NULL,
+  level      TEXT NOT NULL,
+  -- No foreign key: the record of a deleted user must outlive the user.
+  actor      INTEGER,
+  client     TEXT,
+  method     TEXT,
+  path       TEXT,
+  status     INTEGER,
+  request_id TEXT,
+  target     TEXT,
+  detail     TEXT NOT NULL DEFAULT '{}',
+  prev_hash  TEXT NOT NULL CHECK (length(prev_hash) = 64),
+  hash       TEXT NOT NULL CHECK (length(hash) = 64)
+) STRICT;
+
+CREATE INDEX audit_log_ts ON audit_log (ts);
+CREATE INDEX audit_log_event_ts ON audit_log (event, ts);
+CREATE INDEX audit_log_actor_ts ON audit_log (actor, ts);
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;

@@ -1,0 +1,246 @@
+/**
+ * The audit log: the `audit_log` table is the system of record, and every row
+ * is also written as one JSON log line once its transaction commits.
+ *
+ * Call {@link AuditLog.append} inside the same `db.tx()` as the change it
+ * describes: the change and its record commit together or not at all. Event
+ * names follow the OWASP Logging Vocabulary. Untrusted strings are sanitised
+ * here, once, for both outputs. Secrets never enter: callers pass ids and
+ * names, and the logger's redaction is a second line of defence.
+ */
+import type { Logger } from "@logtape/logtape";
+import type { Database, Statement } from "../db/database.ts";
+import { canonicalJSON, chainHash, GENESIS_HASH, type KnownHead, type StoredRow, verifyChain } from "./hash_chain.ts";
+import { sanitizeText, sanitizeValue } from "./sanitize.ts";
+
+/** The events this system records (OWASP Logging Vocabulary, plus product events). */
+export const AUDIT_EVENTS = [
+  "authn_login_success",
+  "authn_login_fail",
+  "authn_login_fail_max",
+  "authn_login_lock",
+  "authn_token_created",
+  "authn_token_revoked",
+  "authn_password_change",
+  "authz_fail",
+  "authz_change",
+  "user_created",
+  "user_updated",
+  "user_deleted",
+  "excess_rate_limit_exceeded",
+  "input_validation_fail",
+  "sys_startup",
+  "sys_shutdown",
+  "sys_crash",
+  "product_created",
+  "product_updated",
+  "product_deleted",
+] as const;
+
+/** An audit event name. */
+export type AuditEventName = typeof AUDIT_EVENTS[number];
+
+/** Severity of an audit event. */
+export type AuditLevel = "info" | "warning" | "error" | "critical";
+
+const DEFAULT_LEVEL: Partial<Record<AuditEventName, AuditLevel>> = {
+  authn_login_fail: "warning",
+  authn_login_fail_max: "warning",
+  authn_login_lock: "critical",
+  authz_fail: "warning",
+  excess_rate_limit_exceeded: "warning",
+  input_validation_fail: "warning",
+  sys_crash: "critical",
+};
+
+/** Who, where and how: the request context of an event. */
+export interface AuditContext {
+  actor?: number | null;
+  client?: string | null;
+  method?: string | null;
+  path?: string | null;
+  requestId?: string | null;
+}
+
+/** One event to record. */
+export interface AuditEntry extends AuditContext {
+  event: AuditEventName;
+  level?: AuditLevel;
+  status?: number | null;
+  /** What the event is about, e.g. `user:12` or `product:7`. */
+  target?: string | null;
+  /** Structured facts; never secrets. */
+  detail?: Record<string, unknown>;
+}
+
+/** A stored row, as the API returns it. */
+export type AuditRecord = StoredRow;
+
+/** Filters for {@link AuditLog.query}. */
+export interface AuditQuery {
+  since?: string | undefined;
+  until?: string | undefined;
+  event?: string | undefined;
+  actor?: number | undefined;
+  afterSeq: number;
+  limit: number;
+}
+
+/** Options for {@link AuditLog}. */
+export interface AuditLogOptions {
+  /** Current time. Default `() => new Date()`. */
+  clock?: () => Date;
+  /** Where each committed row is also written; default none (tests). */
+  logger?: Logger | null;
+  /** Write the chain head to the log every this many events. Default 1000. */
+  headEvery?: number;
+}
+
+interface AuditRow {
+  seq: number;
+  ts: string;
+  event: string;
+  level: string;
+  actor: number | null;
+  client: string | null;
+  method: string | null;
+  path: string | null;
+  status: number | null;
+  requestId: string | null;
+  target: string | null;
+  detail: string;
+  prevHash: string;
+  hash: string;
+}
+
+function text(value: string | null | undefined, max?: number): string | null {
+  return value === undefined || value === null ? null : sanitizeText(value, max);
+}
+
+/** The audit log over one database. */
+export class AuditLog {
+  readonly #db: Database;
+  readonly #clock: () => Date;
+  readonly #logger: Logger | null;
+  readonly #headEvery: number;
+  readonly #head: Statement;
+  readonly #insert: Statement;
+  readonly #all: Statement;
+  readonly #query: Statement;
+
+  constructor(db: Database, options: AuditLogOptions = {}) {
+    const { clock = () => new Date(), logger = null, headEvery = 1000 } = options;
+    this.#db = db;
+    this.#clock = clock;
+    this.#logger = logger;
+    this.#headEvery = headEvery;
+    this.#head = db.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+    this.#insert = db.prepare(
+      `INSERT INTO audit_log (seq, ts, event, level, actor, client, method, path, status, request_id,
+         target, detail, prev_hash, hash)
+       VALUES (:seq, :ts, :event, :level, :actor, :client, :method, :path, :status, :requestId,
+         :target, :detail, :prevHash, :hash)`,
+    );
+    this.#all = db.prepare(
+      `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
+         target, detail, prev_hash AS prevHash, hash
+       FROM audit_log ORDER BY seq`,
+    );
+    this.#query = db.prepare(
+      `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
+         target, detail, prev_hash AS prevHash, hash
+       FROM audit_log
+       WHERE seq > :afterSeq
+         AND (:since IS NULL OR ts >= :since)
+         AND (:until IS NULL OR ts < :until)
+         AND (:event IS NULL OR event = :event)
+         AND (:actor IS NULL OR actor = :actor)
+       ORDER BY seq LIMIT :limit`,
+    );
+  }
+
+  /** The newest row's `seq` and `hash`, or null for an empty log. */
+  head(): KnownHead | null {
+    return this.#head.get<KnownHead>() ?? null;
+  }
+
+  /**
+   * Appends one event and returns its row. Joins the caller's transaction
+   * (or opens one), reading the head inside it, so concurrent writers —
+   * the server and the admin CLI — still form one chain.
+   */
+  append(entry: AuditEntry): AuditRecord {
+    return this.appendMany([entry])[0]!;
+  }
+
+  /** Appends several events in one transaction (one fsync for the batch). */
+  appendMany(entries: readonly AuditEntry[]): AuditRecord[] {
+    const rows = this.#db.tx(() => {
+      const head = this.head();
+      let seq = head?.seq ?? 0;
+      let prevHash = head?.hash ?? GENESIS_HASH;
+      const written: AuditRecord[] = [];
+      for (const entry of entries) {
+        seq++;
+        const fields = {
+          seq,
+          ts: this.#clock().toISOString(),
+          event: entry.event,
+          level: entry.level ?? DEFAULT_LEVEL[entry.event] ?? "info",
+          actor: entry.actor ?? null,
+          client: text(entry.client, 64),
+          method: text(entry.method, 16),
+          path: text(entry.path),
+          status: entry.status ?? null,
+          requestId: text(entry.requestId, 64),
+          target: text(entry.target),
+          detail: canonicalJSON(sanitizeValue(entry.detail ?? {})),
+        };
+        const hash = chainHash(prevHash, fields);
+        this.#insert.run({ ...fields, prevHash, hash });
+        written.push({ ...fields, prevHash, hash });
+        prevHash = hash;
+      }
+      return written;
+    });
+    this.#db.afterCommit(() => this.#emit(rows));
+    return rows;
+  }
+
+  #emit(rows: readonly AuditRecord[]): void {
+    if (!this.#logger) return;
+    for (const row of rows) {
+      const { detail, ...rest } = row;
+      this.#logger.info("audit {event}", { event: row.event, audit: { ...rest, detail: JSON.parse(detail) } });
+      if (row.seq % this.#headEvery === 0) this.logHead();
+    }
+  }
+
+  /** Writes the current head to the log (at start-up, periodically, at shutdown). */
+  logHead(): void {
+    const head = this.head();
+    this.#logger?.info("audit chain head {seq}", { auditHead: head, seq: head?.seq ?? 0 });
+  }
+
+  /** Every row in `seq` order, streamed (constant memory for any log size). */
+  rows(): IterableIterator<AuditRecord> {
+    return this.#all.iterate<AuditRow>();
+  }
+
+  /** Recomputes the whole chain; see {@link verifyChain}. */
+  verify(knownHeads: readonly KnownHead[] = []) {
+    return verifyChain(this.rows(), knownHeads);
+  }
+
+  /** A page of rows matching `query`, oldest first, after `afterSeq`. */
+  query(query: AuditQuery): AuditRecord[] {
+    return this.#query.all<AuditRow>({
+      since: query.since ?? null,
+      until: query.until ?? null,
+      event: query.event ?? null,
+      actor: query.actor ?? null,
+      afterSeq: query.afterSeq,
+      limit: query.limit,
+    });
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Authentication: turns presented credentials into a {@link Principal}, or
+ * throws the one indistinguishable 401.
+ *
+ * Basic, in order: brute-force gate (429, no KDF) → credential cache (one
+ * HMAC) → KDF guard → PBKDF2 against the stored hash, or a dummy hash for an
+ * unknown user so the cost is the same (ASVS 6.3.8). Unknown user, wrong
+ * password and disabled account all end in the same `unauthenticated()`.
+ *
+ * Bearer: SHA-256 of the token → one indexed read → idle and absolute expiry.
+ *
+ * The principal (roles, permissions, disabled flag) is read from the
+ * database on every request: a revoked grant or a disabled account takes
+ * effect on the very next request.
+ */
+import type { AuditContext, AuditEntry, AuditLog } from "../audit/audit_log.ts";
+import type { Database } from "../db/database.ts";
+import type { TokensRepo } from "../db/tokens_repo.ts";
+import type { Principal, UserRecord, UsersRepo } from "../db/users_repo.ts";
+import { generateToken, hashToken, TOKEN_PATTERN } from "../crypto/tokens.ts";
+import type { PasswordHasher } from "../crypto/password.ts";
+import { ApiError, unauthenticated } from "../errors.ts";
+import type { BruteForceGuard } from "./brute_force.ts";
+import type { CredentialCache } from "./credential_cache.ts";
+import type { KDFGuard } from "./kdf_guard.ts";
+
+/** The shape every username has; anything else cannot exist and skips the KDF. */
+export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,64}$/;
+
+/** The request facts authentication needs: audit context plus the rate-limit identity. */
+export interface AuthContext extends AuditContext {
+  /** The client identity used for brute-force counters (IPv4 address or IPv6 /64). */
+  clientKey: string;
+}
+
+/** A successful authentication. */
+export interface Authenticated {
+  readonly principal: Principal;
+  readonly scheme: "basic" | "bearer";
+  /** SHA-256 of the bearer token used, for logout. */
+  readonly tokenHash: string | null;
+}
+
+/** A freshly issued bearer token: the only time the token itself exists server-side. */
+export interface IssuedToken {
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
+/** Everything {@link Authenticator} works with. */
+export interface AuthenticatorOptions {
+  db: Database;
+  users: UsersRepo;
+  tokens: TokensRepo;
+  hasher: PasswordHasher;
+  cache: CredentialCache;
+  kdfGuard: KDFGuard;
+  bruteForce: BruteForceGuard;
+  audit: AuditLog;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  clock?: () => number;
+  /** Token idle lifetime. Default 30 minutes. */
+  tokenIdleMs?: number;
+  /** Token absolute lifetime. Default 12 hours. */
+  tokenMaxAgeMs?: number;
+  /** Token use is recorded at most this often (bounds writes on the hot path). Default 60 s. */
+  touchIntervalMs?: number;
+}
+
+/** Verifies credentials and manages tokens. */
+export class Authenticator {
+  readonly #o: Required<AuthenticatorOptions>;
+  readonly #dummyHash: string;
+
+  constructor(options: AuthenticatorOptions) {
+    const {
+      clock = Date.now,
+      tokenIdleMs = 30 * 60_000,
+      tokenMaxAgeMs = 12 * 3_600_000,
+      touchIntervalMs = 60_000,
+    } = options;
+    this.#o = { ...options, clock, tokenIdleMs, tokenMaxAgeMs, touchIntervalMs };
+    this.#dummyHash = options.hasher.dummyHash();
+  }
+
+  /** Verifies Basic credentials. Throws 401, 429 (throttled) or 503 (KDF queue full). */
+  async basic(username: string, password: string, ctx: AuthContext): Promise<Authenticated> {
+    const { bruteForce, cache, users } = this.#o;
+    const gate = bruteForce.check(username, ctx.clientKey);
+    if (!gate.allowed) {
+      const seconds = Math.max(1, Math.ceil(gate.retryAfterMs / 1000));
+      throw new ApiError("login-throttled", "Too many failed attempts; retry later.", {
+        headers: { "Retry-After": String(seconds) },
+      });
+    }
+
+    const cacheKey = cache.keyOf(username, password);
+    const cachedId = cache.get(cacheKey);
+    if (cachedId !== undefined) {
+      const principal = users.loadPrincipal(cachedId);
+      if (principal && !principal.disabled) return { principal, scheme: "basic", tokenHash: null };
+      cache.evictUser(cachedId);
+    }
+
+    const { user, verified } = await this.#checkPassword(username, password);
+    if (verified) {
+      cache.set(cacheKey, verified.id);
+      bruteForce.recordSuccess(username, ctx.clientKey);
+      await this.#rehashIfWeak(verified.id, verified.passwordHash, password);
+      this.#o.audit.append({ ...ctx, event: "authn_login_success", target: `user:${verified.id}` });
+      return { principal: users.loadPrincipal(verified.id)!, scheme: "basic", tokenHash: null };
+    }
+
+    const outcome = bruteForce.recordFailure(username, ctx.clientKey);
+    const target = user ? `user:${user.id}` : null;
+    const detail = { username, scheme: "basic" };
+    const events: AuditEntry[] = [{ ...ctx, event: "authn_login_fail", status: 401, target, detail }];
+    if (outcome.pairMaxReached) events.push({ ...ctx, event: "authn_login_fail_max", status: 401, target, detail });
+    if (outcome.accountLocked) events.push({ ...ctx, event: "authn_login_lock", status: 401, target, detail });
+    this.#o.audit.appendMany(events);
+    throw unauthenticated();
+  }
+
+  /** Verifies a bearer token. Throws 401. */
+  bearer(token: string, ctx: AuthContext): Authenticated {
+    const { tokens, users } = this.#o;
+    const now = this.#o.clock();
+    const tokenHash = TOKEN_PATTERN.test(token) ? hashToken(token) : null;
+    const record = tokenHash ? tokens.find(tokenHash) : undefined;
+    let reason = "unknown";
+    if (record && tokenHash) {
+      const expired = now >= record.expiresAt || now - record.lastUsedAt >= this.#o.tokenIdleMs;
+      const principal = expired ? undefined : users.loadPrincipal(record.userId);
+      if (principal && !principal.disabled) {
+        if (now - record.lastUsedAt >= this.#o.touchIntervalMs) tokens.touch(tokenHash, now);
+        return { principal, scheme: "bearer", tokenHash };
+      }
+      reason = expired ? "expired" : "disabled";
+      if (expired) tokens.revoke(tokenHash);
+    }
+    this.#o.audit.append({
+      ...ctx,
+      event: "authn_login_fail",
+      status: 401,
+      target: record ? `user:${record.userId}` : null,
+      detail: { scheme: "bearer", reason },
+    });
+    throw unauthenticated();
+  }
+
+  /** Issues a bearer token for `userId`; only its hash is stored. */
+  issueToken(userId: number, ctx: AuditContext): IssuedToken {
+    const now = this.#o.clock();
+    const token = generateToken();
+    const expiresAt = now + this.#o.tokenMaxAgeMs;
+    this.#o.db.tx(() => {
+      this.#o.tokens.create(hashToken(token), userId, now, expiresAt);
+      this.#o.audit.append({
+        ...ctx,
+        event: "authn_token_created",
+        status: 200,
+        target: `user:${userId}`,
+        detail: { expiresAt: new Date(expiresAt).toISOString() },
+      });
+    });
+    return { token, expiresAt };
+  }
+
+  /** Revokes one token (logout). */
+  revokeToken(tokenHash: string, userId: number, ctx: AuditContext): void {
+    this.#o.db.tx(() => {
+      this.#o.tokens.revoke(tokenHash);
+      this.#o.audit.append({
+        ...ctx,
+        event: "authn_token_revoked",
+        status: 204,
+        target: `user:${userId}`,
+        detail: { reason: "logout" },
+      });
+    });
+  }
+
+  /**
+   * Ends every credential of `userId` now: tokens are deleted inside the
+   * caller's transaction and cached credentials are dropped when it commits.
+   */
+  revokeAllCredentials(userId: number): number {
+    const revoked = this.#o.tokens.revokeAllForUser(userId);
+    this.#o.db.afterCommit(() => this.#o.cache.evictUser(userId));
+    return revoked;
+  }
+
+  /** Verifies `password` for `userId` through the KDF guard (password change). */
+  async verifyPassword(userId: number, password: string): Promise<boolean> {
+    const user = this.#o.users.findById(userId);
+    const storedHash = user?.passwordHash ?? this.#dummyHash;
+    const ok = await this.#o.kdfGuard.run(() => this.#o.hasher.verify(password, storedHash));
+    return ok && user !== undefined;
+  }
+
+  /** Hashes `password` through the KDF guard. */
+  hashPassword(password: string): Promise<string> {
+    return this.#o.kdfGuard.run(() => this.#o.hasher.hash(password));
+  }
+
+  /**
+   * Runs exactly one derivation for a well-formed username — against the
+   * dummy hash when the user does not exist. Names that cannot exist (wrong
+   * shape) skip the KDF: that reveals only the public username rules.
+   */
+  async #checkPassword(
+    username: string,
+    password: string,
+  ): Promise<{ user: UserRecord | undefined; verified: UserRecord | null }> {
+    if (!USERNAME_PATTERN.test(username)) return { user: undefined, verified: null };
+    const { users, kdfGuard, hasher } = this.#o;
+    const user = users.findByUsername(username);
+    const storedHash = user?.passwordHash ?? this.#dummyHash;
+    const matches = await kdfGuard.run(() => hasher.verify(password, storedHash));
+    if (!matches || !user) return { user, verified: null };
+    // Re-read after the await: the password may have changed or the account been
+    // disabled while the KDF ran, and an old password must not be accepted or cached.
+    const current = users.findById(user.id);
+    const fresh = current && current.passwordHash === storedHash && !current.disabled;
+    return { user, verified: fresh ? current : null };
+  }
+
+  async #rehashIfWeak(userId: number, storedHash: string, password: string): Promise<void> {
+    if (!this.#o.hasher.needsRehash(storedHash)) return;
+    const stronger = await this.hashPassword(password);
+    this.#o.users.replacePasswordHash(userId, storedHash, stronger, new Date(this.#o.clock()).toISOString());
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Brute-force defence for password checks (ASVS 6.3.x, OWASP Authentication
+ * Cheat Sheet), three counters deep:
+ *
+ * 1. Per (username, client): after `pairThreshold` failures (5) each further
+ *    attempt is refused with 429 for a delay that doubles from 1 s up to
+ *    15 minutes — without running the KDF. A success resets it.
+ * 2. Per account, across clients: `accountThreshold` (100) consecutive
+ *    failures lock the username for 15 minutes (`authn_login_lock`).
+ * 3. Per client, across usernames: more than `clientMaxFailures` (20)
+ *    failures a minute and that client gets 429 (password spraying).
+ *
+ * Counters are keyed by the lower-cased username whether or not it exists,
+ * so a locked unknown name looks exactly like a locked real one (no user
+ * enumeration). State lives in bounded LRU maps in this process; several
+ * instances each keep their own (documented in SECURITY.md).
+ */
+import { gcra, type GCRAPolicy } from "../ratelimit/gcra.ts";
+import { LRUMap } from "../util/lru_map.ts";
+
+/** Options for {@link BruteForceGuard}; every default is the spec's. */
+export interface BruteForceOptions {
+  /** Failures per (username, client) before backoff. Default 5. */
+  pairThreshold?: number;
+  /** First backoff, doubled per further failure. Default 1000 ms. */
+  baseDelayMs?: number;
+  /** Longest backoff. Default 900000 ms (15 min). */
+  maxDelayMs?: number;
+  /** Consecutive failures on one account that lock it. Default 100. */
+  accountThreshold?: number;
+  /** How long an account lock lasts. Default 900000 ms (15 min). */
+  accountLockMs?: number;
+  /** Failures per client per minute before refusing it. Default 20. */
+  clientMaxFailures?: number;
+  /** Entries kept per map (LRU). Default 100000. */
+  maxKeys?: number;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/** Whether an attempt may run the KDF. */
+export type Gate =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly reason: "pair" | "account" | "client"; readonly retryAfterMs: number };
+
+/** What a recorded failure triggered, for the audit log. */
+export interface FailureOutcome {
+  /** The pair just reached its threshold: `authn_login_fail_max`. */
+  readonly pairMaxReached: boolean;
+  /** The account just got locked: `authn_login_lock`. */
+  readonly accountLocked: boolean;
+}
+
+interface PairState {
+  failures: number;
+  blockedUntil: number;
+}
+
+interface AccountState {
+  failures: number;
+  lockedUntil: number;
+}
+
+/** Counts failed password checks and decides when to stop running the KDF. */
+export class BruteForceGuard {
+  readonly #pairThreshold: number;
+  readonly #baseDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #accountThreshold: number;
+  readonly #accountLockMs: number;
+  readonly #clientPolicy: GCRAPolicy;
+  readonly #clock: () => number;
+  readonly #pairs: LRUMap<string, PairState>;
+  readonly #accounts: LRUMap<string, AccountState>;
+  readonly #clients: LRUMap<string, number>;
+
+  constructor(options: BruteForceOptions = {}) {
+    const {
+      pairThreshold = 5,
+      baseDelayMs = 1_000,
+      maxDelayMs = 900_000,
+      accountThreshold = 100,
+      accountLockMs = 900_000,
+      clientMaxFailures = 20,
+      maxKeys = 100_000,
+      clock = Date.now,
+    } = options;
+    this.#pairThreshold = pairThreshold;
+    this.#baseDelayMs = baseDelayMs;
+    this.#maxDelayMs = maxDelayMs;
+    this.#accountThreshold = accountThreshold;
+    this.#accountLockMs = accountLockMs;
+    this.#clientPolicy = { quota: clientMaxFailures, windowMs: 60_000 };
+    this.#clock = clock;
+    this.#pairs = new LRUMap(maxKeys);
+    this.#accounts = new LRUMap(maxKeys);
+    this.#clients = new LRUMap(maxKeys);
+  }
+
+  /** Decides whether `username` from `client` may attempt a password check now. */
+  check(username: string, client: string): Gate {
+    const now = this.#clock();
+    const account = this.#accounts.peek(username.toLowerCase());
+    if (account && account.lockedUntil > now) {
+      return { allowed: false, reason: "account", retryAfterMs: account.lockedUntil - now };
+    }
+    const pair = this.#pairs.peek(pairKey(username, client));
+    if (pair && pair.blockedUntil > now) {
+      return { allowed: false, reason: "pair", retryAfterMs: pair.blockedUntil - now };
+    }
+    const clientTat = this.#clients.peek(client);
+    if (clientTat !== undefined) {
+      const probe = gcra(clientTat, now, this.#clientPolicy);
+      if (!probe.allowed) return { allowed: false, reason: "client", retryAfterMs: probe.retryAfterMs };
+    }
+    return { allowed: true };
+  }
+
+  /** Records a failed check and reports what it triggered. */
+  recordFailure(username: string, client: string): FailureOutcome {
+    const now = this.#clock();
+    const key = pairKey(username, client);
+    const pair = this.#pairs.get(key) ?? { failures: 0, blockedUntil: 0 };
+    pair.failures++;
+    if (pair.failures >= this.#pairThreshold) {
+      const doublings = Math.min(pair.failures - this.#pairThreshold, 30);
+      pair.blockedUntil = now + Math.min(this.#baseDelayMs * 2 ** doublings, this.#maxDelayMs);
+    }
+    this.#pairs.set(key, pair);
+
+    const name = username.toLowerCase();
+    const account = this.#accounts.get(name) ?? { failures: 0, lockedUntil: 0 };
+    account.failures++;
+    let accountLocked = false;
+    if (account.failures >= this.#accountThreshold) {
+      account.lockedUntil = now + this.#accountLockMs;
+      account.failures = 0;
+      accountLocked = true;
+    }
+    this.#accounts.set(name, account);
+
+    this.#clients.set(client, gcra(this.#clients.peek(client), now, this.#clientPolicy).tat);
+    return { pairMaxReached: pair.failures === this.#pairThreshold, accountLocked };
+  }
+
+  /** A correct password: the pair and account counters start again. */
+  recordSuccess(username: string, client: string): void {
+    this.#pairs.delete(pairKey(username, client));
+    const account = this.#accounts.peek(username.toLowerCase());
+    if (account && account.lockedUntil <= this.#clock()) this.#accounts.delete(username.toLowerCase());
+  }
+}
+
+function pairKey(username: string, client: string): string {
+  return `${username.toLowerCase()}\0${client}`;
+}

@@ -1,0 +1,98 @@
+/**
+ * Builds everything the application needs from a config and an open
+ * database: repositories, the audit log, the authentication machinery and
+ * the services. `main.ts`, the CLI and the tests all wire through here, with
+ * overrides (clock, KDF, store) where a test needs control.
+ */
+import type { Logger } from "@logtape/logtape";
+import { AuditLog } from "./audit/audit_log.ts";
+import { Authenticator } from "./auth/authenticator.ts";
+import { BruteForceGuard } from "./auth/brute_force.ts";
+import { CredentialCache } from "./auth/credential_cache.ts";
+import { KDFGuard } from "./auth/kdf_guard.ts";
+import type { Config } from "./config.ts";
+import { type KDF, PasswordHasher } from "./crypto/password.ts";
+import type { Database } from "./db/database.ts";
+import { createProductsRepo, type ProductsRepo } from "./db/products_repo.ts";
+import { createRolesRepo, type RolesRepo } from "./db/roles_repo.ts";
+import { createTokensRepo, type TokensRepo } from "./db/tokens_repo.ts";
+import { createUsersRepo, type UsersRepo } from "./db/users_repo.ts";
+import { MemoryRateLimitStore } from "./ratelimit/memory_store.ts";
+import { type RatePolicy, ratePolicy } from "./ratelimit/policy.ts";
+import type { RateLimitStore } from "./ratelimit/store.ts";
+import { Accounts } from "./services/accounts.ts";
+import { Roles } from "./services/roles.ts";
+
+/** The application's dependencies. */
+export interface AppDeps {
+  readonly config: Config;
+  readonly db: Database;
+  readonly users: UsersRepo;
+  readonly products: ProductsRepo;
+  readonly roles: RolesRepo;
+  readonly tokens: TokensRepo;
+  readonly audit: AuditLog;
+  readonly hasher: PasswordHasher;
+  readonly cache: CredentialCache;
+  readonly kdfGuard: KDFGuard;
+  readonly bruteForce: BruteForceGuard;
+  readonly authenticator: Authenticator;
+  readonly accounts: Accounts;
+  readonly roleAdmin: Roles;
+  readonly rateLimitStore: RateLimitStore;
+  readonly policies: { readonly auth: RatePolicy; readonly api: RatePolicy };
+  readonly logger: Logger | null;
+  /** Milliseconds since the epoch. */
+  readonly clock: () => number;
+}
+
+/** What a caller may replace. */
+export interface DepsOverrides {
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  clock?: () => number;
+  /** The key-derivation function. Default PBKDF2-HMAC-SHA-256 via Web Crypto. */
+  kdf?: KDF;
+  /** The rate-limit store. Default in-memory, bounded by the config. */
+  rateLimitStore?: RateLimitStore;
+  /** Where log lines go. Default none. */
+  logger?: Logger | null;
+}
+
+/** Wires the dependencies for `config` over `db`. */
+export function createDeps(config: Config, db: Database, overrides: DepsOverrides = {}): AppDeps {
+  const { clock = Date.now, logger = null } = overrides;
+  const dateClock = () => new Date(clock());
+  const users = createUsersRepo(db);
+  const roles = createRolesRepo(db);
+  const tokens = createTokensRepo(db);
+  const audit = new AuditLog(db, { clock: dateClock, logger });
+  const hasher = new PasswordHasher({
+    iterations: config.pbkdf2Iterations,
+    pepper: config.pepper,
+    ...(overrides.kdf ? { kdf: overrides.kdf } : {}),
+  });
+  const cache = new CredentialCache({ clock });
+  const kdfGuard = new KDFGuard({ concurrency: config.kdfConcurrency, maxQueue: config.kdfQueue });
+  const bruteForce = new BruteForceGuard({ clock, maxKeys: config.rateLimitMaxKeys });
+  const authenticator = new Authenticator({ db, users, tokens, hasher, cache, kdfGuard, bruteForce, audit, clock });
+  return {
+    config,
+    db,
+    users,
+    products: createProductsRepo(db),
+    roles,
+    tokens,
+    audit,
+    hasher,
+    cache,
+    kdfGuard,
+    bruteForce,
+    authenticator,
+    accounts: new Accounts({ db, users, roles, authenticator, audit, clock: dateClock }),
+    roleAdmin: new Roles({ db, roles, audit, clock: dateClock }),
+    rateLimitStore: overrides.rateLimitStore ?? new MemoryRateLimitStore({ maxKeys: config.rateLimitMaxKeys, clock }),
+    policies: { auth: ratePolicy("auth", config.rateLimitAuth), api: ratePolicy("api", config.rateLimitApi) },
+    logger,
+    clock,
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Resolves who the client is, in a way the client cannot spoof.
+ *
+ * The address is the TCP peer (`c.env.remoteAddr`). `X-Forwarded-For` is
+ * read only when that peer is a trusted proxy (`APP_TRUST_PROXY`), and then
+ * from the right: the rightmost hop that is not itself a trusted proxy is the
+ * client, because everything left of it was written by the client. An entry
+ * that is not an IP address stops the walk at the last trusted hop.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv, ClientIdentity } from "../app_env.ts";
+import { type CIDR, cidrContains, clientKeyOf, formatIP, type IPAddress, parseIP } from "../net/ip.ts";
+
+/** Options for {@link clientAddress}. */
+export interface ClientAddressOptions {
+  /** Peers whose `X-Forwarded-For` is believed. Default none. */
+  trustedProxies?: readonly CIDR[];
+}
+
+/** The identity used when the server cannot see the peer (only in-process tests). */
+export const UNKNOWN_CLIENT: ClientIdentity = Object.freeze({ address: "unknown", key: "unknown" });
+
+function stripBrackets(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
+
+/** Resolves the client from the peer address and, behind trusted proxies, `X-Forwarded-For`. */
+export function resolveClient(
+  peer: string | undefined,
+  forwardedFor: string | undefined,
+  trustedProxies: readonly CIDR[],
+): ClientIdentity {
+  let client: IPAddress | null = peer === undefined ? null : parseIP(stripBrackets(peer));
+  if (!client) return UNKNOWN_CLIENT;
+  const trusted = (ip: IPAddress) => trustedProxies.some((cidr) => cidrContains(cidr, ip));
+  if (forwardedFor !== undefined && trustedProxies.length > 0 && trusted(client)) {
+    const hops = forwardedFor.split(",").map((h) => h.trim());
+    for (let i = hops.length - 1; i >= 0; i--) {
+      const hop = parseIP(stripBrackets(hops[i]!));
+      if (!hop) break;
+      client = hop;
+      if (!trusted(hop)) break;
+    }
+  }
+  return { address: formatIP(client), key: clientKeyOf(client) };
+}
+
+/** Sets `c.var.client`. */
+export function clientAddress(options: ClientAddressOptions = {}): MiddlewareHandler<AppEnv> {
+  const { trustedProxies = [] } = options;
+  return async function clientAddress(c, next) {
+    const peer = (c.env as AppEnv["Bindings"] | undefined)?.remoteAddr?.hostname;
+    c.set("client", resolveClient(peer, c.req.header("X-Forwarded-For"), trustedProxies));
+    await next();
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Products (SPEC §8). Object-level authorization (OWASP API1:2023): changing
+ * or deleting a product needs ownership or `products:manage`, else 403 —
+ * a 403 rather than a 404 because every reader may see every product, so
+ * existence is not a secret. Optimistic concurrency: `ETag` is the version,
+ * and `If-Match` on PUT/DELETE turns a stale write into 412 instead of a
+ * lost update.
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { AppEnv } from "../app_env.ts";
+import type { AppDeps } from "../deps.ts";
+import type { Principal } from "../db/users_repo.ts";
+import type { Product } from "../db/products_repo.ts";
+import { ApiError } from "../errors.ts";
+import { auditContext } from "../middleware/audit_context.ts";
+import { checkAccess, requirePermission } from "../middleware/require_permission.ts";
+import { jsonBody, queryParams } from "../middleware/validate.ts";
+import { decodeCursor, DEFAULT_PAGE, encodeCursor, parseId } from "../schemas/common.ts";
+import { productInput, productListQuery } from "../schemas/products.ts";
+
+/** The strong ETag of a product version. */
+export function etagOf(product: Product): string {
+  return `"${product.version}"`;
+}
+
+/**
+ * The version an `If-Match` header demands: null when absent; `*` matches
+ * any existing version. Weak tags never match (RFC 9110 §13.1.1 uses strong
+ * comparison), so a header naming only other versions is a 412.
+ */
+export function expectedVersion(header: string | undefined, current: Product): number | null {
+  if (header === undefined) return null;
+  const tags = header.split(",").map((t) => t.trim());
+  if (tags.includes("*") || tags.includes(etagOf(current))) return current.version;
+  throw new ApiError("precondition-failed", "The product has changed since you read it; fetch it again.");
+}
+
+function requireOwnership(user: Principal, product: Product): void {
+  if (product.ownerId !== user.id && !user.permissions.has("products:manage")) {
+    throw new ApiError("forbidden", "You can only change products you own.");
+  }
+}
+
+/** `/products` routes. */
+export function productRoutes(deps: AppDeps): Hono<AppEnv> {
+  const { db, products, audit } = deps;
+  const app = new Hono<AppEnv>();
+  const now = () => new Date(deps.clock()).toISOString();
+
+  const load = (c: Context<AppEnv>): Product => {
+    const product = products.get(parseId(c.req.param("id"), "product"));
+    if (!product) throw new ApiError("not-found", "No such product.");
+    return product;
+  };
+
+  app.get("/", requirePermission("products:read"), queryParams(productListQuery), (c) => {
+    const { limit = DEFAULT_PAGE, cursor, q } = c.req.valid("query");
+    const rows = products.list({ after: decodeCursor(cursor), limit: limit + 1, q });
+    const items = rows.slice(0, limit);
+    const nextCursor = rows.length > limit ? encodeCursor(items[items.length - 1]!.id) : null;
+    return c.json({ items, nextCursor });
+  });
+
+  app.get("/:id", requirePermission("products:read"), (c) => {
+    const product = load(c);
+    const etag = etagOf(product);
+    const ifNoneMatch = c.req.header("If-None-Match");
+    if (ifNoneMatch !== undefined && ifNoneMatch.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
+      return c.body(null, 304, { ETag: etag });
+    }
+    return c.json(product, 200, { ETag: etag });
+  });
+
+  app.post("/", requirePermission("products:create"), jsonBody(productInput), (c) => {
+    const user = checkAccess(c);
+    const input = c.req.valid("json");
+    const product = db.tx(() => {
+      const created = products.create(input, user.id, now());
+      audit.append({
+        ...auditContext(c),
+        event: "product_created",
+        status: 201,
+        target: `product:${created.id}`,
+        detail: { name: created.name },
+      });
+      return created;
+    });
+    return c.json(product, 201, { Location: `/products/${product.id}`, ETag: etagOf(product) });
+  });
+
+  app.put("/:id", requirePermission("products:update"), jsonBody(productInput), (c) => {
+    const user = checkAccess(c);
+    const input = c.req.valid("json");
+    const updated = db.tx(() => {
+      const current = load(c);
+      requireOwnership(user, current);
+      const outcome = products.update(current.id, input, expectedVersion(c.req.header("If-Match"), current), now());
+      if (!outcome.ok) {
+        throw new ApiError("precondition-failed", "The product has changed since you read it; fetch it again.");
+      }
+      audit.append({
+        ...auditContext(c),
+        event: "product_updated",
+        status: 200,
+        target: `product:${current.id}`,
+        detail: { version: { from: current.version, to: outcome.product.version } },
+      });
+      return outcome.product;
+    });
+    return c.json(updated, 200, { ETag: etagOf(updated) });
+  });
+
+  app.delete("/:id", requirePermission("products:delete"), (c) => {
+    const user = checkAccess(c);
+    db.tx(() => {
+      const current = load(c);
+      requireOwnership(user, current);
+      expectedVersion(c.req.header("If-Match"), current);
+      products.delete(current.id);
+      audit.append({
+        ...auditContext(c),
+        event: "product_deleted",
+        status: 204,
+        target: `product:${current.id}`,
+        detail: { name: current.name, version: current.version },
+      });
+    });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

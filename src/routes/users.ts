@@ -1,0 +1,55 @@
+/**
+ * `/users`: listing and administering users (SPEC §7). Every route needs
+ * `users:read` or `users:manage`; the guard rails live in the accounts
+ * service so the CLI obeys the same ones.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../app_env.ts";
+import type { AppDeps } from "../deps.ts";
+import { toPublicUser } from "../db/users_repo.ts";
+import { auditContext } from "../middleware/audit_context.ts";
+import { checkAccess, requirePermission } from "../middleware/require_permission.ts";
+import { jsonBody, queryParams } from "../middleware/validate.ts";
+import { pageQuery, roleGrantInput } from "../schemas/admin.ts";
+import { decodeCursor, DEFAULT_PAGE, encodeCursor, parseId } from "../schemas/common.ts";
+
+/** `/users` routes. */
+export function userRoutes(deps: AppDeps): Hono<AppEnv> {
+  const { accounts, users } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.get("/", requirePermission("users:read"), queryParams(pageQuery), (c) => {
+    const { limit = DEFAULT_PAGE, cursor } = c.req.valid("query");
+    const rows = users.list(decodeCursor(cursor), limit + 1);
+    const items = rows.slice(0, limit).map((u) => toPublicUser(u, users.rolesOf(u.id)));
+    const nextCursor = rows.length > limit ? encodeCursor(items[items.length - 1]!.id) : null;
+    return c.json({ items, nextCursor });
+  });
+
+  app.get("/:id", requirePermission("users:read"), (c) => {
+    return c.json(accounts.view(parseId(c.req.param("id"), "user")));
+  });
+
+  app.put("/:id/roles", requirePermission("users:manage"), jsonBody(roleGrantInput), (c) => {
+    const { roles } = c.req.valid("json");
+    const id = parseId(c.req.param("id"), "user");
+    return c.json(accounts.setRoles(checkAccess(c), id, roles, auditContext(c)));
+  });
+
+  app.post("/:id/disable", requirePermission("users:manage"), (c) => {
+    const id = parseId(c.req.param("id"), "user");
+    return c.json(accounts.setDisabled(checkAccess(c), id, true, auditContext(c)));
+  });
+
+  app.post("/:id/enable", requirePermission("users:manage"), (c) => {
+    const id = parseId(c.req.param("id"), "user");
+    return c.json(accounts.setDisabled(checkAccess(c), id, false, auditContext(c)));
+  });
+
+  app.delete("/:id", requirePermission("users:manage"), (c) => {
+    accounts.delete(checkAccess(c), parseId(c.req.param("id"), "user"), auditContext(c));
+    return c.body(null, 204);
+  });
+
+  return app;
+}

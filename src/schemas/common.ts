@@ -1,0 +1,62 @@
+/**
+ * Building blocks shared by the request schemas: ids, paging, cursors.
+ */
+import { z } from "zod";
+import { ApiError } from "../errors.ts";
+
+/** Largest page a list returns. */
+export const MAX_PAGE = 100;
+/** Page size when `limit` is absent. */
+export const DEFAULT_PAGE = 20;
+
+/** `limit`: a whole number from 1 to 100. */
+export const limitParam = z.string()
+  .regex(/^[0-9]{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE}`)
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= MAX_PAGE, `must be a whole number from 1 to ${MAX_PAGE}`)
+  .optional();
+
+/** `cursor`: an opaque string from a previous page's `nextCursor`. */
+export const cursorParam = z.string().max(200).optional();
+
+/** Text without control characters (names, single-line fields). */
+export const singleLine = (min: number, max: number) =>
+  z.string().min(min).max(max)
+    // deno-lint-ignore no-control-regex
+    .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters");
+
+/**
+ * An opaque cursor for "the items after id N". Opaque so clients treat it
+ * as a token, not as an id they may compute; decoding is strict.
+ */
+export function encodeCursor(afterId: number): string {
+  return btoa(JSON.stringify({ after: afterId })).replaceAll("=", "");
+}
+
+/** The id inside a cursor; a 422 when it is not one this API issued. */
+export function decodeCursor(cursor: string | undefined): number {
+  if (cursor === undefined) return 0;
+  try {
+    const padded = cursor + "=".repeat((4 - (cursor.length % 4)) % 4);
+    const value: unknown = JSON.parse(atob(padded));
+    if (
+      typeof value === "object" && value !== null && Object.keys(value).length === 1 &&
+      Number.isSafeInteger((value as { after?: unknown }).after) && (value as { after: number }).after >= 0
+    ) {
+      return (value as { after: number }).after;
+    }
+  } catch {
+    // fall through to the 422
+  }
+  throw new ApiError("validation-failed", "The request is not valid; see errors.", {
+    errors: [{ path: "cursor", message: "is not a cursor returned by this API" }],
+  });
+}
+
+/** A positive integer id from a path segment; 404 for anything else (no such resource). */
+export function parseId(text: string | undefined, what: string): number {
+  if (text === undefined || !/^[1-9][0-9]{0,15}$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new ApiError("not-found", `No such ${what}.`);
+  }
+  return Number(text);
+}

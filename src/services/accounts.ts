@@ -1,0 +1,269 @@
+/**
+ * Account operations shared by the HTTP routes and the admin CLI. Each
+ * change and its audit row commit in one transaction, and the guard rails
+ * are checked inside that transaction (`BEGIN IMMEDIATE` serialises writers
+ * across processes), so two admins cannot race past "last admin" together.
+ *
+ * Guard rails (ASVS 5.0 8.2, OWASP API5:2023):
+ * - nobody grants a permission they do not hold;
+ * - nobody manages a user who holds a permission they do not hold;
+ * - nobody changes their own roles;
+ * - the last enabled admin cannot be demoted, disabled or deleted (409).
+ */
+import type { AuditContext, AuditLog } from "../audit/audit_log.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
+import { passwordProblem } from "../auth/password_policy.ts";
+import { ADMIN_ROLE, DEFAULT_ROLE, type Permission } from "../auth/permissions.ts";
+import type { Database } from "../db/database.ts";
+import type { RolesRepo } from "../db/roles_repo.ts";
+import { isUniqueViolation, type Principal, type PublicUser, toPublicUser, type UsersRepo } from "../db/users_repo.ts";
+import { ApiError } from "../errors.ts";
+
+/** Who acts: a user through the API, or the operator at the CLI (null). */
+export type Actor = Principal | null;
+
+/** Options for {@link Accounts}. */
+export interface AccountsOptions {
+  db: Database;
+  users: UsersRepo;
+  roles: RolesRepo;
+  authenticator: Authenticator;
+  audit: AuditLog;
+  /** Current time. Default `() => new Date()`. */
+  clock?: () => Date;
+}
+
+function invalidPassword(field: string, problem: string): ApiError {
+  return new ApiError("validation-failed", `The ${field} is not acceptable: it ${problem}.`, {
+    errors: [{ path: field, message: problem }],
+  });
+}
+
+/** Users: registration, passwords, roles, disable/enable/delete. */
+export class Accounts {
+  readonly #o: Required<AccountsOptions>;
+
+  constructor(options: AccountsOptions) {
+    this.#o = { clock: () => new Date(), ...options };
+  }
+
+  #now(): string {
+    return this.#o.clock().toISOString();
+  }
+
+  /** The public view of user `id`, or a 404. */
+  view(id: number): PublicUser {
+    const user = this.#o.users.findById(id);
+    if (!user) throw new ApiError("not-found", "No such user.");
+    return toPublicUser(user, this.#o.users.rolesOf(id));
+  }
+
+  /** Creates a user with `roles` (default `viewer`); the password must pass the policy. */
+  async create(
+    username: string,
+    password: string,
+    ctx: AuditContext,
+    roles: readonly string[] = [DEFAULT_ROLE],
+  ): Promise<PublicUser> {
+    const problem = passwordProblem(password, username);
+    if (problem) throw invalidPassword("password", problem);
+    this.#requireRolesExist(roles);
+    const hash = await this.#o.authenticator.hashPassword(password);
+    const { db, users, audit } = this.#o;
+    try {
+      const id = db.tx(() => {
+        const now = this.#now();
+        const id = users.create(username, hash, now);
+        users.setRoles(id, roles, now);
+        audit.append({
+          ...ctx,
+          event: "user_created",
+          status: 201,
+          target: `user:${id}`,
+          detail: { username, roles: [...roles] },
+        });
+        return id;
+      });
+      return this.view(id);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ApiError("conflict", "That username is taken.");
+      throw error;
+    }
+  }
+
+  /**
+   * Changes the caller's password after checking the current one. Every
+   * token and cached credential of the user ends at once.
+   */
+  async changePassword(user: Principal, current: string, next: string, ctx: AuditContext): Promise<void> {
+    const { authenticator, audit, db, users } = this.#o;
+    if (!(await authenticator.verifyPassword(user.id, current))) {
+      audit.append({
+        ...ctx,
+        event: "authn_login_fail",
+        status: 403,
+        target: `user:${user.id}`,
+        detail: { reason: "wrong current password on password change" },
+      });
+      throw new ApiError("forbidden", "The current password is incorrect.");
+    }
+    if (current.normalize("NFC") === next.normalize("NFC")) {
+      throw invalidPassword("newPassword", "must differ from the current password");
+    }
+    const problem = passwordProblem(next, user.username);
+    if (problem) throw invalidPassword("newPassword", problem);
+    const hash = await authenticator.hashPassword(next);
+    db.tx(() => {
+      users.setPasswordHash(user.id, hash, this.#now());
+      const revoked = authenticator.revokeAllCredentials(user.id);
+      audit.append({
+        ...ctx,
+        event: "authn_password_change",
+        status: 204,
+        target: `user:${user.id}`,
+        detail: { tokensRevoked: revoked },
+      });
+    });
+  }
+
+  /** Sets a new password without knowing the old one (CLI reset); ends all sessions. */
+  async resetPassword(username: string, password: string, ctx: AuditContext): Promise<PublicUser> {
+    const user = this.#o.users.findByUsername(username);
+    if (!user) throw new ApiError("not-found", "No such user.");
+    const problem = passwordProblem(password, user.username);
+    if (problem) throw invalidPassword("password", problem);
+    const hash = await this.#o.authenticator.hashPassword(password);
+    this.#o.db.tx(() => {
+      this.#o.users.setPasswordHash(user.id, hash, this.#now());
+      const revoked = this.#o.authenticator.revokeAllCredentials(user.id);
+      this.#o.audit.append({
+        ...ctx,
+        event: "user_updated",
+        target: `user:${user.id}`,
+        detail: { change: "password reset", tokensRevoked: revoked },
+      });
+    });
+    return this.view(user.id);
+  }
+
+  /** Replaces the roles of user `targetId`. */
+  setRoles(actor: Actor, targetId: number, roles: readonly string[], ctx: AuditContext): PublicUser {
+    const { db, users, roles: rolesRepo, audit } = this.#o;
+    if (actor && actor.id === targetId) throw new ApiError("forbidden", "You cannot change your own roles.");
+    const wanted = [...new Set(roles)].sort();
+    db.tx(() => {
+      const target = users.findById(targetId);
+      if (!target) throw new ApiError("not-found", "No such user.");
+      this.#requireRolesExist(wanted);
+      const granted = new Set(wanted.flatMap((name) => rolesRepo.get(name)!.permissions));
+      requireHeld(actor, [...granted]);
+      this.#requireOutranks(actor, targetId);
+      const before = users.rolesOf(targetId);
+      if (before.includes(ADMIN_ROLE) && !wanted.includes(ADMIN_ROLE) && !target.disabled) {
+        this.#requireAnotherAdmin("demote");
+      }
+      users.setRoles(targetId, wanted, this.#now());
+      audit.append({
+        ...ctx,
+        event: "authz_change",
+        status: 200,
+        target: `user:${targetId}`,
+        detail: { roles: { from: before, to: wanted } },
+      });
+    });
+    return this.view(targetId);
+  }
+
+  /** Disables (ending every session at once) or re-enables user `targetId`. */
+  setDisabled(actor: Actor, targetId: number, disabled: boolean, ctx: AuditContext): PublicUser {
+    const { db, users, audit, authenticator } = this.#o;
+    db.tx(() => {
+      const target = users.findById(targetId);
+      if (!target) throw new ApiError("not-found", "No such user.");
+      this.#requireOutranks(actor, targetId);
+      if (disabled && !target.disabled && users.rolesOf(targetId).includes(ADMIN_ROLE)) {
+        this.#requireAnotherAdmin("disable");
+      }
+      users.setDisabled(targetId, disabled, this.#now());
+      const revoked = disabled ? authenticator.revokeAllCredentials(targetId) : 0;
+      audit.append({
+        ...ctx,
+        event: "user_updated",
+        status: 200,
+        target: `user:${targetId}`,
+        detail: { disabled, tokensRevoked: revoked },
+      });
+    });
+    return this.view(targetId);
+  }
+
+  /** Deletes user `targetId`; their tokens and grants go with them, their products stay unowned. */
+  delete(actor: Actor, targetId: number, ctx: AuditContext): void {
+    const { db, users, audit, authenticator } = this.#o;
+    db.tx(() => {
+      const target = users.findById(targetId);
+      if (!target) throw new ApiError("not-found", "No such user.");
+      this.#requireOutranks(actor, targetId);
+      if (!target.disabled && users.rolesOf(targetId).includes(ADMIN_ROLE)) this.#requireAnotherAdmin("delete");
+      authenticator.revokeAllCredentials(targetId);
+      users.delete(targetId);
+      audit.append({
+        ...ctx,
+        event: "user_deleted",
+        status: 204,
+        target: `user:${targetId}`,
+        detail: { username: target.username },
+      });
+    });
+  }
+
+  /**
+   * Creates the bootstrap admin when no user exists. Returns the generated
+   * password (to print once) when none was configured, else null.
+   */
+  async bootstrapAdmin(username: string, password: string | null, ctx: AuditContext): Promise<string | null> {
+    if (this.#o.users.count() > 0) return null;
+    let chosen = password ?? generatePassword();
+    while (password === null && passwordProblem(chosen, username)) chosen = generatePassword();
+    await this.create(username, chosen, ctx, [ADMIN_ROLE]);
+    return password === null ? chosen : null;
+  }
+
+  #requireRolesExist(roles: readonly string[]): void {
+    const missing = roles.filter((name) => !this.#o.roles.get(name));
+    if (missing.length > 0) {
+      throw new ApiError("validation-failed", "The request is not valid; see errors.", {
+        errors: [{ path: "roles", message: `unknown role(s): ${missing.join(", ")}` }],
+      });
+    }
+  }
+
+  #requireOutranks(actor: Actor, targetId: number): void {
+    if (!actor) return;
+    const target = this.#o.users.loadPrincipal(targetId);
+    if (target && [...target.permissions].some((p) => !actor.permissions.has(p))) {
+      throw new ApiError("forbidden", "You cannot manage a user who holds permissions you do not hold.");
+    }
+  }
+
+  #requireAnotherAdmin(verb: string): void {
+    if (this.#o.users.countActiveWithRole(ADMIN_ROLE) <= 1) {
+      throw new ApiError("conflict", `You cannot ${verb} the last active admin.`);
+    }
+  }
+}
+
+/** A random password of 24 base64url characters (144 bits), for bootstrap and CLI resets. */
+export function generatePassword(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(18));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
+}
+
+/** Refuses (403) when `actor` lacks any of `permissions`: nobody hands out what they do not hold. */
+export function requireHeld(actor: Actor, permissions: readonly Permission[]): void {
+  if (!actor) return;
+  const lacking = [...new Set(permissions)].filter((p) => !actor.permissions.has(p)).sort();
+  if (lacking.length > 0) {
+    throw new ApiError("forbidden", `You cannot grant permissions you do not hold: ${lacking.join(", ")}.`);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Custom roles: bundles of catalogue permissions that admins define. Built-in
+ * roles are fixed (409 on change or delete), a role still granted to someone
+ * cannot be deleted (409), and nobody can create or edit a role to hold a
+ * permission they lack — otherwise `roles:manage` would be a path to every
+ * permission.
+ */
+import type { AuditContext, AuditLog } from "../audit/audit_log.ts";
+import type { Permission } from "../auth/permissions.ts";
+import type { Database } from "../db/database.ts";
+import type { Role, RolesRepo } from "../db/roles_repo.ts";
+import { isUniqueViolation } from "../db/users_repo.ts";
+import { ApiError } from "../errors.ts";
+import { type Actor, requireHeld } from "./accounts.ts";
+
+/** A role definition from a request. */
+export interface RoleDefinition {
+  description: string;
+  permissions: readonly Permission[];
+}
+
+/** Options for {@link Roles}. */
+export interface RolesOptions {
+  db: Database;
+  roles: RolesRepo;
+  audit: AuditLog;
+  /** Current time. Default `() => new Date()`. */
+  clock?: () => Date;
+}
+
+/** Role administration. */
+export class Roles {
+  readonly #o: Required<RolesOptions>;
+
+  constructor(options: RolesOptions) {
+    this.#o = { clock: () => new Date(), ...options };
+  }
+
+  /** The role `name`, or a 404. */
+  get(name: string): Role {
+    const role = this.#o.roles.get(name);
+    if (!role) throw new ApiError("not-found", "No such role.");
+    return role;
+  }
+
+  /** Creates a custom role. */
+  create(actor: Actor, name: string, definition: RoleDefinition, ctx: AuditContext): Role {
+    const permissions = [...new Set(definition.permissions)].sort();
+    requireHeld(actor, permissions);
+    try {
+      return this.#o.db.tx(() => {
+        const role = this.#o.roles.create(name, definition.description, permissions, this.#o.clock().toISOString());
+        this.#record(ctx, 201, name, { action: "create", permissions });
+        return role;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ApiError("conflict", "A role with that name exists.");
+      throw error;
+    }
+  }
+
+  /** Replaces a custom role's description and permissions. */
+  update(actor: Actor, name: string, definition: RoleDefinition, ctx: AuditContext): Role {
+    const permissions = [...new Set(definition.permissions)].sort();
+    return this.#o.db.tx(() => {
+      const before = this.#mutable(name);
+      requireHeld(actor, [...before.permissions, ...permissions]);
+      const role = this.#o.roles.update(name, definition.description, permissions, this.#o.clock().toISOString());
+      this.#record(ctx, 200, name, { action: "update", permissions: { from: before.permissions, to: permissions } });
+      return role;
+    });
+  }
+
+  /** Deletes a custom role nobody holds. */
+  delete(actor: Actor, name: string, ctx: AuditContext): void {
+    this.#o.db.tx(() => {
+      const before = this.#mutable(name);
+      requireHeld(actor, before.permissions);
+      const holders = this.#o.roles.holderCount(name);
+      if (holders > 0) throw new ApiError("conflict", `The role is still granted to ${holders} user(s).`);
+      this.#o.roles.delete(name);
+      this.#record(ctx, 204, name, { action: "delete", permissions: before.permissions });
+    });
+  }
+
+  #mutable(name: string): Role {
+    const role = this.get(name);
+    if (role.builtin) throw new ApiError("conflict", "Built-in roles cannot be changed or deleted.");
+    return role;
+  }
+
+  #record(ctx: AuditContext, status: number, role: string, detail: Record<string, unknown>): void {
+    this.#o.audit.append({ ...ctx, event: "authz_change", status, target: `role:${role}`, detail });
+  }
+}
