@@ -1,0 +1,159 @@
+/**
+ * Test helpers: an application on an in-memory database, with a fake clock,
+ * a KDF that counts its derivations, and users made to order. Every test
+ * builds its own app, so no test depends on another's data or order.
+ */
+import type { Hono } from "hono";
+import { createApp } from "../src/app.ts";
+import type { AppEnv } from "../src/app_env.ts";
+import { type Config, parseConfig } from "../src/config.ts";
+import { type KDF, pbkdf2SHA256 } from "../src/crypto/password.ts";
+import { Database, openDatabase } from "../src/db/database.ts";
+import { loadMigrations, migrate, type Migration } from "../src/db/migrate.ts";
+import { type AppDeps, createDeps, type DepsOverrides } from "../src/deps.ts";
+import type { RateLimitStore } from "../src/ratelimit/store.ts";
+
+/** PBKDF2 iterations used in tests: real algorithm, cheap enough for hundreds of checks. */
+export const TEST_ITERATIONS = 1_000;
+
+/** A controllable clock; starts at 2026-01-01T00:00:00Z. */
+export class FakeClock {
+  ms = Date.parse("2026-01-01T00:00:00.000Z");
+  readonly now = (): number => this.ms;
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** A KDF wrapper that counts derivations, so tests can prove when the KDF did or did not run. */
+export class CountingKDF {
+  calls = 0;
+  readonly #inner: KDF;
+  constructor(inner: KDF = pbkdf2SHA256) {
+    this.#inner = inner;
+  }
+  readonly kdf: KDF = (password, salt, iterations) => {
+    this.calls++;
+    return this.#inner(password, salt, iterations);
+  };
+}
+
+let migrations: Migration[] | undefined;
+
+/** A migrated, catalogue-synced in-memory database. */
+export async function testDatabase(): Promise<Database> {
+  migrations ??= await loadMigrations();
+  const db = openDatabase(":memory:");
+  migrate(db, migrations);
+  return db;
+}
+
+/** The peer every test request comes from unless it says otherwise. */
+export const TEST_PEER = "192.0.2.10";
+
+/** Options for {@link createTestApp}. */
+export interface TestAppOptions {
+  /** `APP_*` variables on top of the test defaults. */
+  env?: Record<string, string>;
+  /** Replaces the counting PBKDF2. */
+  kdf?: KDF;
+  rateLimitStore?: RateLimitStore;
+}
+
+/** A user made by {@link TestApp.user}. */
+export interface TestUser {
+  id: number;
+  username: string;
+  password: string;
+  /** The `Authorization: Basic …` value. */
+  basic: string;
+}
+
+/** Everything a test needs. */
+export interface TestApp {
+  app: Hono<AppEnv>;
+  deps: AppDeps;
+  config: Config;
+  db: Database;
+  clock: FakeClock;
+  kdf: CountingKDF;
+  /** Sends a request as if from `peer` (default {@link TEST_PEER}). */
+  request(path: string, init?: RequestInit & { peer?: string }): Promise<Response>;
+  /** Sends JSON with the right content type. */
+  json(method: string, path: string, body: unknown, init?: RequestInit & { peer?: string }): Promise<Response>;
+  /** Creates a user with `roles` and a policy-compliant password. */
+  user(username: string, roles?: string[]): Promise<TestUser>;
+}
+
+/** `Authorization: Basic` for `username:password` (UTF-8). */
+export function basicAuth(username: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${username}:${password}`);
+  return `Basic ${btoa(String.fromCharCode(...bytes))}`;
+}
+
+/** Builds a fresh application for one test. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const config = parseConfig({
+    APP_PBKDF2_ITERATIONS: String(TEST_ITERATIONS),
+    APP_RATE_LIMIT_API: "100000/60",
+    APP_RATE_LIMIT_AUTH: "100000/60",
+    ...options.env,
+  });
+  const db = await testDatabase();
+  const clock = new FakeClock();
+  const kdf = new CountingKDF(options.kdf);
+  const overrides: DepsOverrides = { clock: clock.now, kdf: kdf.kdf };
+  if (options.rateLimitStore) overrides.rateLimitStore = options.rateLimitStore;
+  const deps = createDeps(config, db, overrides);
+  deps.roles.syncCatalogue(new Date(clock.now()).toISOString());
+  const app = createApp(deps);
+
+  const request = (path: string, init: RequestInit & { peer?: string } = {}) => {
+    const { peer = TEST_PEER, ...rest } = init;
+    const info = {
+      remoteAddr: { transport: "tcp" as const, hostname: peer, port: 40000 },
+      completed: Promise.resolve(),
+    };
+    return Promise.resolve(app.request(`https://localhost${path}`, rest, info));
+  };
+
+  return {
+    app,
+    deps,
+    config,
+    db,
+    clock,
+    kdf,
+    request,
+    json(method, path, body, init = {}) {
+      const headers = new Headers(init.headers);
+      headers.set("Content-Type", "application/json");
+      return request(path, { ...init, method, headers, body: JSON.stringify(body) });
+    },
+    async user(username, roles = ["viewer"]) {
+      const password = `pw-${crypto.randomUUID()}`;
+      const created = await deps.accounts.create(username, password, { client: "test" }, roles);
+      return { id: created.id, username, password, basic: basicAuth(username, password) };
+    },
+  };
+}
+
+/** Reads a problem+json body and checks the RFC 9457 invariants every error must hold. */
+export async function problem(response: Response): Promise<Record<string, unknown>> {
+  const type = response.headers.get("Content-Type");
+  if (type !== "application/problem+json") {
+    throw new Error(`expected application/problem+json, got ${type} (status ${response.status})`);
+  }
+  const body = await response.json() as Record<string, unknown>;
+  for (const field of ["type", "title", "status", "detail", "instance", "requestId"]) {
+    if (!(field in body)) throw new Error(`problem body lacks "${field}": ${JSON.stringify(body)}`);
+  }
+  if (body.status !== response.status) throw new Error(`problem status ${body.status} ≠ HTTP ${response.status}`);
+  if (body.requestId !== response.headers.get("X-Request-Id")) throw new Error("problem requestId ≠ X-Request-Id");
+  return body;
+}
+
+/** The audit rows of `event`, oldest first. */
+export function auditRows(deps: AppDeps, event: string) {
+  return deps.audit.query({ event, afterSeq: 0, limit: 1000 });
+}
