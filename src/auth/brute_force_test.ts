@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { BruteForceGuard, type Gate } from "./brute_force.ts";
+
+function setup(options: ConstructorParameters<typeof BruteForceGuard>[0] = {}) {
+  const state = { now: 0 };
+  const guard = new BruteForceGuard({ clock: () => state.now, ...options });
+  return { state, guard };
+}
+
+function retryAfter(gate: Gate): number {
+  assert.equal(gate.allowed, false);
+  return (gate as { retryAfterMs: number }).retryAfterMs;
+}
+
+Deno.test("BruteForceGuard allows 5 failures per (username, client), then backs off 1 s doubling", () => {
+  const { state, guard } = setup();
+  for (let i = 0; i < 4; i++) {
+    assert.equal(guard.check("alice", "c1").allowed, true);
+    assert.equal(guard.recordFailure("alice", "c1").pairMaxReached, false);
+  }
+  assert.equal(guard.check("alice", "c1").allowed, true);
+  assert.equal(guard.recordFailure("alice", "c1").pairMaxReached, true);
+  assert.equal(retryAfter(guard.check("alice", "c1")), 1_000);
+  const delays: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    state.now += retryAfter(guard.check("alice", "c1"));
+    assert.equal(guard.check("alice", "c1").allowed, true);
+    guard.recordFailure("alice", "c1");
+    delays.push(retryAfter(guard.check("alice", "c1")));
+  }
+  assert.deepEqual(delays, [2_000, 4_000, 8_000, 16_000]);
+});
+
+Deno.test("BruteForceGuard caps the backoff at 15 minutes", () => {
+  const { state, guard } = setup({ accountThreshold: 1_000, clientMaxFailures: 1_000 });
+  for (let i = 0; i < 40; i++) {
+    state.now += 900_000;
+    guard.recordFailure("alice", "c1");
+  }
+  assert.equal(retryAfter(guard.check("alice", "c1")), 900_000);
+});
+
+Deno.test("BruteForceGuard: the backoff of one pair does not touch another client or user", () => {
+  const { guard } = setup();
+  for (let i = 0; i < 5; i++) guard.recordFailure("alice", "c1");
+  assert.equal(guard.check("alice", "c1").allowed, false);
+  assert.equal(guard.check("alice", "c2").allowed, true);
+  assert.equal(guard.check("bob", "c1").allowed, true);
+});
+
+Deno.test("BruteForceGuard: success resets the pair", () => {
+  const { state, guard } = setup();
+  for (let i = 0; i < 5; i++) guard.recordFailure("alice", "c1");
+  state.now += 1_000;
+  guard.recordSuccess("alice", "c1");
+  for (let i = 0; i < 4; i++) guard.recordFailure("alice", "c1");
+  assert.equal(guard.check("alice", "c1").allowed, true);
+});
+
+Deno.test("BruteForceGuard locks an account after 100 consecutive failures across clients, for 15 minutes", () => {
+  const { state, guard } = setup();
+  let locked = 0;
+  for (let i = 0; i < 100; i++) {
+    const client = `10.0.${i >> 4}.${i & 15}`; // 100 clients, 1 failure each: no pair or client limit trips
+    assert.equal(guard.check("alice", client).allowed, true, `attempt ${i}`);
+    if (guard.recordFailure("alice", client).accountLocked) locked++;
+  }
+  assert.equal(locked, 1);
+  const gate = guard.check("ALICE", "203.0.113.9");
+  assert.equal(gate.allowed, false);
+  assert.equal((gate as { reason: string }).reason, "account");
+  assert.equal(retryAfter(gate), 900_000);
+  state.now += 900_000;
+  assert.equal(guard.check("alice", "203.0.113.9").allowed, true);
+});
+
+Deno.test("BruteForceGuard: the account lock treats unknown and real usernames the same (keyed by name)", () => {
+  const { guard } = setup({ accountThreshold: 3, pairThreshold: 100 });
+  for (let i = 0; i < 3; i++) guard.recordFailure("no-such-user", `c${i}`);
+  assert.equal((guard.check("no-such-user", "c9") as { reason?: string }).reason, "account");
+});
+
+Deno.test("BruteForceGuard refuses a client with more than 20 failures a minute across usernames", () => {
+  const { state, guard } = setup();
+  for (let i = 0; i < 20; i++) {
+    assert.equal(guard.check(`user${i}`, "c1").allowed, true);
+    guard.recordFailure(`user${i}`, "c1");
+  }
+  const gate = guard.check("someone-new", "c1");
+  assert.equal((gate as { reason?: string }).reason, "client");
+  assert.equal(retryAfter(gate), 3_000); // one failure's worth of the 20/60 s budget refills every 3 s
+  assert.equal(guard.check("someone-new", "c2").allowed, true);
+  state.now += 3_000;
+  assert.equal(guard.check("someone-new", "c1").allowed, true);
+});
+
+Deno.test("BruteForceGuard keeps at most maxKeys entries per map", () => {
+  const { guard } = setup({ maxKeys: 50 });
+  for (let i = 0; i < 500; i++) guard.recordFailure(`user${i}`, `client${i}`);
+  // The oldest pairs were evicted; the newest still count.
+  for (let i = 0; i < 4; i++) guard.recordFailure("user499", "client499");
+  assert.equal(guard.check("user499", "client499").allowed, false);
+});

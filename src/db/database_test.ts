@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { openDatabase } from "./database.ts";
+
+function db() {
+  const d = openDatabase(":memory:");
+  d.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER)");
+  return d;
+}
+
+Deno.test("Database.prepare() refuses a call with a missing named parameter (node:sqlite would bind NULL)", () => {
+  const d = db();
+  const insert = d.prepare("INSERT INTO t (a, b) VALUES (:a, :b)");
+  assert.throws(() => insert.run({ a: "x" }), /:b is missing/);
+  assert.equal(d.prepare("SELECT count(*) AS n FROM t").get<{ n: number }>()!.n, 0);
+  insert.run({ a: "x", b: null });
+  assert.equal(d.prepare("SELECT count(*) AS n FROM t").get<{ n: number }>()!.n, 1);
+});
+
+Deno.test("Database.tx() commits, and rolls back everything when the callback throws", () => {
+  const d = db();
+  const insert = d.prepare("INSERT INTO t (a, b) VALUES (:a, :b)");
+  d.tx(() => insert.run({ a: "kept", b: 1 }));
+  assert.throws(() =>
+    d.tx(() => {
+      insert.run({ a: "lost", b: 2 });
+      throw new Error("after the write");
+    }), /after the write/);
+  assert.deepEqual(d.prepare("SELECT a FROM t").all<{ a: string }>().map((r) => r.a), ["kept"]);
+});
+
+Deno.test("Database.tx() nests as savepoints: an inner failure undoes only the inner part", () => {
+  const d = db();
+  const insert = d.prepare("INSERT INTO t (a, b) VALUES (:a, :b)");
+  d.tx(() => {
+    insert.run({ a: "outer", b: 1 });
+    assert.throws(() =>
+      d.tx(() => {
+        insert.run({ a: "inner", b: 2 });
+        throw new Error("inner");
+      })
+    );
+  });
+  assert.deepEqual(d.prepare("SELECT a FROM t").all<{ a: string }>().map((r) => r.a), ["outer"]);
+});
+
+Deno.test("Database.afterCommit() hooks run after commit and are dropped on rollback", () => {
+  const d = db();
+  const ran: string[] = [];
+  d.tx(() => {
+    d.afterCommit(() => ran.push("committed"));
+    assert.deepEqual(ran, []);
+  });
+  assert.throws(() =>
+    d.tx(() => {
+      d.afterCommit(() => ran.push("rolled back"));
+      throw new Error("no");
+    })
+  );
+  d.afterCommit(() => ran.push("immediate"));
+  assert.deepEqual(ran, ["committed", "immediate"]);
+});
+
+Deno.test("Database.tx() refuses an async callback", () => {
+  const d = db();
+  assert.throws(() => d.tx(() => Promise.resolve(1)), /synchronous/);
+  assert.equal(d.inTransaction, false);
+});
+
+Deno.test("openDatabase() on a file uses WAL, synchronous=FULL, foreign keys and a busy timeout", async () => {
+  const dir = await Deno.makeTempDir();
+  const d = openDatabase(`${dir}/x.db`);
+  const pragma = (name: string) => Object.values(d.prepare(`PRAGMA ${name}`).get()!)[0];
+  assert.equal(pragma("journal_mode"), "wal");
+  assert.equal(pragma("synchronous"), 2); // FULL
+  assert.equal(pragma("foreign_keys"), 1);
+  assert.equal(pragma("busy_timeout"), 5000);
+  d.close();
+  await Deno.remove(dir, { recursive: true });
+});

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { openDatabase } from "./database.ts";
+import { loadMigrations, migrate, type Migration, MigrationError } from "./migrate.ts";
+
+const tables = (db: ReturnType<typeof openDatabase>) =>
+  db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all<{ name: string }>()
+    .map((r) => r.name);
+
+Deno.test("migrate() applies the project's migrations in order, once", async () => {
+  const db = openDatabase(":memory:");
+  const migrations = await loadMigrations();
+  assert.deepEqual(migrations.map((m) => m.version), [...migrations.map((m) => m.version)].sort((a, b) => a - b));
+  assert.deepEqual(migrate(db, migrations), migrations.map((m) => m.name));
+  assert.deepEqual(migrate(db, migrations), []);
+  const recorded = db.prepare("SELECT name FROM schema_migrations ORDER BY version").all<{ name: string }>();
+  assert.deepEqual(recorded.map((r) => r.name), migrations.map((m) => m.name));
+});
+
+Deno.test("a second start on the same file does not reapply migrations", async () => {
+  const dir = await Deno.makeTempDir();
+  const migrations = await loadMigrations();
+  const first = openDatabase(`${dir}/app.db`);
+  assert.equal(migrate(first, migrations).length, migrations.length);
+  first.prepare("INSERT INTO permissions (name, description) VALUES ('x:y', 'kept')").run();
+  first.close();
+  const second = openDatabase(`${dir}/app.db`);
+  assert.deepEqual(migrate(second, migrations), []);
+  assert.equal(second.prepare("SELECT count(*) AS n FROM permissions").get<{ n: number }>()!.n, 1);
+  second.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a failing migration leaves the database exactly as it was", () => {
+  const db = openDatabase(":memory:");
+  const good: Migration = { version: 1, name: "001_good.sql", sql: "CREATE TABLE a (id INTEGER);" };
+  const bad: Migration = {
+    version: 2,
+    name: "002_bad.sql",
+    sql: "CREATE TABLE b (id INTEGER); INSERT INTO a VALUES (1); THIS IS NOT SQL;",
+  };
+  migrate(db, [good]);
+  assert.throws(() => migrate(db, [good, bad]), (error: unknown) => {
+    assert.ok(error instanceof MigrationError);
+    assert.match(error.message, /002_bad\.sql failed/);
+    return true;
+  });
+  assert.deepEqual(tables(db), ["a", "schema_migrations"]);
+  assert.equal(db.prepare("SELECT count(*) AS n FROM a").get<{ n: number }>()!.n, 0);
+  assert.equal(db.prepare("SELECT count(*) AS n FROM schema_migrations").get<{ n: number }>()!.n, 1);
+});
+
+Deno.test("an applied migration that was edited afterwards stops the start", () => {
+  const db = openDatabase(":memory:");
+  migrate(db, [{ version: 1, name: "001_a.sql", sql: "CREATE TABLE a (id INTEGER);" }]);
+  assert.throws(
+    () => migrate(db, [{ version: 1, name: "001_a.sql", sql: "CREATE TABLE a (id TEXT);" }]),
+    /was changed after it was applied/,
+  );
+});
+
+Deno.test("loadMigrations() refuses two files with one version", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/001_a.sql`, "SELECT 1;");
+  await Deno.writeTextFile(`${dir}/001_b.sql`, "SELECT 1;");
+  await assert.rejects(loadMigrations(new URL(`file://${dir}/`)), /share version 1/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the audit_log table refuses UPDATE and DELETE", async () => {
+  const db = openDatabase(":memory:");
+  migrate(db, await loadMigrations());
+  db.prepare(
+    `INSERT INTO audit_log (seq, ts, event, level, prev_hash, hash)
+     VALUES (1, 'now', 'sys_startup', 'info', :h, :h)`,
+  ).run({ h: "0".repeat(64) });
+  assert.throws(() => db.exec("UPDATE audit_log SET event = 'x'"), /append-only/);
+  assert.throws(() => db.exec("DELETE FROM audit_log"), /append-only/);
+});
