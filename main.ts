@@ -10,6 +10,7 @@ import { createApp } from "./src/app.ts";
 import { bootstrap, initDatabase } from "./src/bootstrap.ts";
 import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "./src/config.ts";
 import { createDeps } from "./src/deps.ts";
+import { ApiError } from "./src/errors.ts";
 import { configureLogging } from "./src/logging.ts";
 import { createRateLimitStore } from "./src/ratelimit/create_store.ts";
 import { ensureDevCertificate } from "./src/tls/dev_cert.ts";
@@ -36,7 +37,15 @@ const deps = createDeps(config, db, {
   logger: getLogger(["secure-api", "audit"]),
   rateLimitStore: await createRateLimitStore(config, getLogger(["secure-api", "ratelimit"])),
 });
-const generated = await bootstrap(deps);
+let generated: string | null;
+try {
+  generated = await bootstrap(deps);
+} catch (error) {
+  if (!(error instanceof ApiError)) throw error;
+  // The only client error bootstrap can raise is a configured admin password the policy refuses.
+  stderr(`secure-api: configuration error: APP_ADMIN_PASSWORD: ${error.errors?.[0]?.message ?? error.message}`);
+  Deno.exit(1);
+}
 if (generated !== null) {
   stderr(`secure-api: created admin user "${config.adminUsername}" with the one-time password: ${generated}`);
   stderr("secure-api: store it now; it is not shown again.");

@@ -10,6 +10,7 @@ import { Authenticator } from "./auth/authenticator.ts";
 import { BruteForceGuard } from "./auth/brute_force.ts";
 import { CredentialCache } from "./auth/credential_cache.ts";
 import { KDFGuard } from "./auth/kdf_guard.ts";
+import { PrincipalCache } from "./auth/principal_cache.ts";
 import type { Config } from "./config.ts";
 import { type KDF, PasswordHasher } from "./crypto/password.ts";
 import type { Database } from "./db/database.ts";
@@ -74,7 +75,19 @@ export function createDeps(config: Config, db: Database, overrides: DepsOverride
   const cache = new CredentialCache({ clock });
   const kdfGuard = new KDFGuard({ concurrency: config.kdfConcurrency, maxQueue: config.kdfQueue });
   const bruteForce = new BruteForceGuard({ clock, maxKeys: config.rateLimitMaxKeys });
-  const authenticator = new Authenticator({ db, users, tokens, hasher, cache, kdfGuard, bruteForce, audit, clock });
+  const principals = new PrincipalCache(db, users);
+  const authenticator = new Authenticator({
+    db,
+    users,
+    tokens,
+    hasher,
+    cache,
+    kdfGuard,
+    bruteForce,
+    audit,
+    principals,
+    clock,
+  });
   return {
     config,
     db,

@@ -23,6 +23,7 @@ import { ApiError, unauthenticated } from "../errors.ts";
 import type { BruteForceGuard } from "./brute_force.ts";
 import type { CredentialCache } from "./credential_cache.ts";
 import type { KDFGuard } from "./kdf_guard.ts";
+import type { PrincipalCache } from "./principal_cache.ts";
 
 /** The shape every username has; anything else cannot exist and skips the KDF. */
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,64}$/;
@@ -57,6 +58,7 @@ export interface AuthenticatorOptions {
   kdfGuard: KDFGuard;
   bruteForce: BruteForceGuard;
   audit: AuditLog;
+  principals: PrincipalCache;
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number;
   /** Token idle lifetime. Default 30 minutes. */
@@ -85,7 +87,7 @@ export class Authenticator {
 
   /** Verifies Basic credentials. Throws 401, 429 (throttled) or 503 (KDF queue full). */
   async basic(username: string, password: string, ctx: AuthContext): Promise<Authenticated> {
-    const { bruteForce, cache, users } = this.#o;
+    const { bruteForce, cache } = this.#o;
     const gate = bruteForce.check(username, ctx.clientKey);
     if (!gate.allowed) {
       const seconds = Math.max(1, Math.ceil(gate.retryAfterMs / 1000));
@@ -97,7 +99,7 @@ export class Authenticator {
     const cacheKey = cache.keyOf(username, password);
     const cachedId = cache.get(cacheKey);
     if (cachedId !== undefined) {
-      const principal = users.loadPrincipal(cachedId);
+      const principal = this.#o.principals.load(cachedId);
       if (principal && !principal.disabled) return { principal, scheme: "basic", tokenHash: null };
       cache.evictUser(cachedId);
     }
@@ -108,7 +110,7 @@ export class Authenticator {
       bruteForce.recordSuccess(username, ctx.clientKey);
       await this.#rehashIfWeak(verified.id, verified.passwordHash, password);
       this.#o.audit.append({ ...ctx, event: "authn_login_success", target: `user:${verified.id}` });
-      return { principal: users.loadPrincipal(verified.id)!, scheme: "basic", tokenHash: null };
+      return { principal: this.#o.principals.load(verified.id)!, scheme: "basic", tokenHash: null };
     }
 
     const outcome = bruteForce.recordFailure(username, ctx.clientKey);
@@ -123,14 +125,14 @@ export class Authenticator {
 
   /** Verifies a bearer token. Throws 401. */
   bearer(token: string, ctx: AuthContext): Authenticated {
-    const { tokens, users } = this.#o;
+    const { tokens, principals } = this.#o;
     const now = this.#o.clock();
     const tokenHash = TOKEN_PATTERN.test(token) ? hashToken(token) : null;
     const record = tokenHash ? tokens.find(tokenHash) : undefined;
     let reason = "unknown";
     if (record && tokenHash) {
       const expired = now >= record.expiresAt || now - record.lastUsedAt >= this.#o.tokenIdleMs;
-      const principal = expired ? undefined : users.loadPrincipal(record.userId);
+      const principal = expired ? undefined : principals.load(record.userId);
       if (principal && !principal.disabled) {
         if (now - record.lastUsedAt >= this.#o.touchIntervalMs) tokens.touch(tokenHash, now);
         return { principal, scheme: "bearer", tokenHash };

@@ -123,13 +123,14 @@ export function createUsersRepo(db: Database) {
         { id: number; username: string; disabled: number; roles: string | null; permissions: string | null }
       >({ id });
       if (!row) return undefined;
-      return {
+      // Frozen: principals are shared across requests by the principal cache.
+      return Object.freeze({
         id: row.id,
         username: row.username,
         disabled: row.disabled === 1,
-        roles: splitList(row.roles),
+        roles: Object.freeze(splitList(row.roles)),
         permissions: new Set(splitList(row.permissions).filter(isPermission)),
-      };
+      });
     },
     /** Inserts a user; throws a UNIQUE violation when the name is taken in any case. */
     create(username: string, passwordHash: string, now: string): number {
