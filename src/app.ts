@@ -4,6 +4,7 @@
  *
  * 1. `requestId`        — every response and log line gets an id
  * 2. `securityHeaders`  — on every response, errors included
+ *    `tarpit`           — holds 429s for their Retry-After (≤ 1 s), so a flood cannot spin
  * 3. `clientAddress`    — the peer, or the client behind a trusted proxy
  * 4. `auditFailures`    — records 403s and rejected input from everything below
  * 5. `rateLimit(client)`— before authentication: a flood never reaches the KDF
@@ -28,6 +29,7 @@ import { clientAddress } from "./middleware/client_address.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
 import { requestId } from "./middleware/request_id.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
+import { tarpit } from "./middleware/tarpit.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { AUTH_POLICY_ROUTES, authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -49,6 +51,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.use(requestId());
   app.use(securityHeaders());
+  app.use(tarpit(deps.tarpit));
   app.use(clientAddress({ trustedProxies: config.trustProxy }));
   app.use(auditFailures({ audit }));
   app.use(rateLimit({ store, policyFor, scope: "client", audit, logger, clock: deps.clock }));

@@ -21,6 +21,7 @@ import { createUsersRepo, type UsersRepo } from "./db/users_repo.ts";
 import { MemoryRateLimitStore } from "./ratelimit/memory_store.ts";
 import { type RatePolicy, ratePolicy } from "./ratelimit/policy.ts";
 import type { RateLimitStore } from "./ratelimit/store.ts";
+import type { TarpitOptions } from "./middleware/tarpit.ts";
 import { Accounts } from "./services/accounts.ts";
 import { Roles } from "./services/roles.ts";
 
@@ -43,6 +44,8 @@ export interface AppDeps {
   readonly rateLimitStore: RateLimitStore;
   readonly policies: { readonly auth: RatePolicy; readonly api: RatePolicy };
   readonly logger: Logger | null;
+  /** Tarpit settings; tests replace the sleep. */
+  readonly tarpit: TarpitOptions;
   /** Milliseconds since the epoch. */
   readonly clock: () => number;
 }
@@ -57,6 +60,8 @@ export interface DepsOverrides {
   rateLimitStore?: RateLimitStore;
   /** Where log lines go. Default none. */
   logger?: Logger | null;
+  /** How refused (429) responses are held. Default: up to 1 s, at most 1024 at once. */
+  tarpit?: TarpitOptions;
 }
 
 /** Wires the dependencies for `config` over `db`. */
@@ -106,6 +111,7 @@ export function createDeps(config: Config, db: Database, overrides: DepsOverride
     rateLimitStore: overrides.rateLimitStore ?? new MemoryRateLimitStore({ maxKeys: config.rateLimitMaxKeys, clock }),
     policies: { auth: ratePolicy("auth", config.rateLimitAuth), api: ratePolicy("api", config.rateLimitApi) },
     logger,
+    tarpit: overrides.tarpit ?? {},
     clock,
   };
 }

@@ -102,7 +102,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const db = await testDatabase();
   const clock = new FakeClock();
   const kdf = new CountingKDF(options.kdf);
-  const overrides: DepsOverrides = { clock: clock.now, kdf: kdf.kdf };
+  // 429s are answered at once in tests; src/middleware/tarpit_test.ts covers the hold.
+  const overrides: DepsOverrides = { clock: clock.now, kdf: kdf.kdf, tarpit: { sleep: () => Promise.resolve() } };
   if (options.rateLimitStore) overrides.rateLimitStore = options.rateLimitStore;
   const deps = createDeps(config, db, overrides);
   deps.roles.syncCatalogue(new Date(clock.now()).toISOString());
