@@ -82,9 +82,10 @@ export function createUsersRepo(db: Database) {
          SELECT DISTINCT rp.permission FROM user_roles ur JOIN role_permissions rp ON rp.role = ur.role
          WHERE ur.user_id = u.id)) AS permissions
     FROM users u WHERE u.id = :id`);
+  // Ids come from a mark that only rises (sql/003): a deleted user's id never names a new user.
   const insert = db.prepare(
-    `INSERT INTO users (username, password_hash, created_at, updated_at)
-     VALUES (:username, :hash, :now, :now)`,
+    `INSERT INTO users (id, username, password_hash, created_at, updated_at)
+     VALUES ((SELECT last_id + 1 FROM user_id_high_water WHERE singleton = 1), :username, :hash, :now, :now)`,
   );
   const rolesOf = db.prepare("SELECT role FROM user_roles WHERE user_id = :id ORDER BY role");
   const grant = db.prepare("INSERT INTO user_roles (user_id, role) VALUES (:id, :role)");
