@@ -97,16 +97,20 @@ export class Authenticator {
     const cacheKey = cache.keyOf(username, password);
     const cachedId = cache.get(cacheKey);
     if (cachedId !== undefined) {
-      const principal = users.loadPrincipal(cachedId);
-      if (principal && !principal.disabled) return { principal, scheme: "basic", tokenHash: null };
+      // Same query as before, plus the stored hash: a password reset by the admin CLI or by
+      // another instance never reached this process's cache, so the hash must still match.
+      const current = users.loadPrincipalWithHash(cachedId);
+      if (current && !current.principal.disabled && cache.isCurrent(cacheKey, current.passwordHash)) {
+        return { principal: current.principal, scheme: "basic", tokenHash: null };
+      }
       cache.evictUser(cachedId);
     }
 
     const { user, verified } = await this.#checkPassword(username, password);
     if (verified) {
-      cache.set(cacheKey, verified.id);
       bruteForce.recordSuccess(username, ctx.clientKey);
-      await this.#rehashIfWeak(verified.id, verified.passwordHash, password);
+      const stored = await this.#rehashIfWeak(verified.id, verified.passwordHash, password);
+      cache.set(cacheKey, verified.id, stored);
       this.#o.audit.append({ ...ctx, event: "authn_login_success", target: `user:${verified.id}` });
       return { principal: users.loadPrincipal(verified.id)!, scheme: "basic", tokenHash: null };
     }
@@ -225,9 +229,11 @@ export class Authenticator {
     return { user, verified: fresh ? current : null };
   }
 
-  async #rehashIfWeak(userId: number, storedHash: string, password: string): Promise<void> {
-    if (!this.#o.hasher.needsRehash(storedHash)) return;
+  /** Rehashes with the current parameters when needed; returns the hash stored now. */
+  async #rehashIfWeak(userId: number, storedHash: string, password: string): Promise<string> {
+    if (!this.#o.hasher.needsRehash(storedHash)) return storedHash;
     const stronger = await this.hashPassword(password);
-    this.#o.users.replacePasswordHash(userId, storedHash, stronger, new Date(this.#o.clock()).toISOString());
+    const now = new Date(this.#o.clock()).toISOString();
+    return this.#o.users.replacePasswordHash(userId, storedHash, stronger, now) ? stronger : storedHash;
   }
 }

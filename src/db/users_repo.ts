@@ -76,7 +76,7 @@ export function createUsersRepo(db: Database) {
     "SELECT id, username, password_hash, disabled, created_at, updated_at FROM users WHERE username = :username",
   );
   const principal = db.prepare(`
-    SELECT u.id, u.username, u.disabled,
+    SELECT u.id, u.username, u.disabled, u.password_hash,
       (SELECT group_concat(role) FROM (SELECT role FROM user_roles WHERE user_id = u.id ORDER BY role)) AS roles,
       (SELECT group_concat(permission) FROM (
          SELECT DISTINCT rp.permission FROM user_roles ur JOIN role_permissions rp ON rp.role = ur.role
@@ -107,6 +107,26 @@ export function createUsersRepo(db: Database) {
   );
   const count = db.prepare("SELECT count(*) AS n FROM users");
 
+  const loadWithHash = (id: number) => {
+    const row = principal.get<{
+      id: number;
+      username: string;
+      disabled: number;
+      password_hash: string;
+      roles: string | null;
+      permissions: string | null;
+    }>({ id });
+    if (!row) return undefined;
+    const user: Principal = {
+      id: row.id,
+      username: row.username,
+      disabled: row.disabled === 1,
+      roles: splitList(row.roles),
+      permissions: new Set(splitList(row.permissions).filter(isPermission)),
+    };
+    return { principal: user, passwordHash: row.password_hash };
+  };
+
   return {
     /** The user with `id`, or undefined. */
     findById(id: number): UserRecord | undefined {
@@ -120,17 +140,14 @@ export function createUsersRepo(db: Database) {
     },
     /** The user with roles and effective permissions, in one query. */
     loadPrincipal(id: number): Principal | undefined {
-      const row = principal.get<
-        { id: number; username: string; disabled: number; roles: string | null; permissions: string | null }
-      >({ id });
-      if (!row) return undefined;
-      return {
-        id: row.id,
-        username: row.username,
-        disabled: row.disabled === 1,
-        roles: splitList(row.roles),
-        permissions: new Set(splitList(row.permissions).filter(isPermission)),
-      };
+      return loadWithHash(id)?.principal;
+    },
+    /**
+     * {@link loadPrincipal} plus the stored password hash, still one query: the
+     * credential cache checks that a cached password is still the current one.
+     */
+    loadPrincipalWithHash(id: number): { principal: Principal; passwordHash: string } | undefined {
+      return loadWithHash(id);
     },
     /** Inserts a user; throws a UNIQUE violation when the name is taken in any case. */
     create(username: string, passwordHash: string, now: string): number {
