@@ -80,7 +80,7 @@ export function createDeps(config: Config, db: Database, overrides: DepsOverride
   const cache = new CredentialCache({ clock });
   const kdfGuard = new KDFGuard({ concurrency: config.kdfConcurrency, maxQueue: config.kdfQueue });
   const bruteForce = new BruteForceGuard({ clock, maxKeys: config.rateLimitMaxKeys });
-  const principals = new PrincipalCache(db, users);
+  const principals = new PrincipalCache(db, users, { stamp: (hash) => cache.stampOf(hash) });
   const authenticator = new Authenticator({
     db,
     users,

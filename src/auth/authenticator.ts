@@ -99,16 +99,21 @@ export class Authenticator {
     const cacheKey = cache.keyOf(username, password);
     const cachedId = cache.get(cacheKey);
     if (cachedId !== undefined) {
-      const principal = this.#o.principals.load(cachedId);
-      if (principal && !principal.disabled) return { principal, scheme: "basic", tokenHash: null };
+      // The principal cache re-reads on any change to the user (password included, made by
+      // any process), and carries a stamp of the stored hash: a cached password that is no
+      // longer the stored one — reset by the admin CLI or another instance — is refused here.
+      const current = this.#o.principals.loadWithStamp(cachedId);
+      if (current && !current.principal.disabled && cache.hasStamp(cacheKey, current.stamp)) {
+        return { principal: current.principal, scheme: "basic", tokenHash: null };
+      }
       cache.evictUser(cachedId);
     }
 
     const { user, verified } = await this.#checkPassword(username, password);
     if (verified) {
-      cache.set(cacheKey, verified.id);
       bruteForce.recordSuccess(username, ctx.clientKey);
-      await this.#rehashIfWeak(verified.id, verified.passwordHash, password);
+      const stored = await this.#rehashIfWeak(verified.id, verified.passwordHash, password);
+      cache.set(cacheKey, verified.id, stored);
       this.#o.audit.append({ ...ctx, event: "authn_login_success", target: `user:${verified.id}` });
       return { principal: this.#o.principals.load(verified.id)!, scheme: "basic", tokenHash: null };
     }
@@ -227,9 +232,11 @@ export class Authenticator {
     return { user, verified: fresh ? current : null };
   }
 
-  async #rehashIfWeak(userId: number, storedHash: string, password: string): Promise<void> {
-    if (!this.#o.hasher.needsRehash(storedHash)) return;
+  /** Rehashes with the current parameters when needed; returns the hash stored now. */
+  async #rehashIfWeak(userId: number, storedHash: string, password: string): Promise<string> {
+    if (!this.#o.hasher.needsRehash(storedHash)) return storedHash;
     const stronger = await this.hashPassword(password);
-    this.#o.users.replacePasswordHash(userId, storedHash, stronger, new Date(this.#o.clock()).toISOString());
+    const now = new Date(this.#o.clock()).toISOString();
+    return this.#o.users.replacePasswordHash(userId, storedHash, stronger, now) ? stronger : storedHash;
   }
 }

@@ -14,7 +14,7 @@ async function setup(path = ":memory:") {
   const id = users.create("alice", "$pbkdf2-sha256$i=1$" + "A".repeat(22) + "$" + "A".repeat(43), now);
   users.setRoles(id, ["viewer"], now);
   let loads = 0;
-  const counting = { ...users, loadPrincipal: (n: number) => (loads++, users.loadPrincipal(n)) };
+  const counting = { ...users, loadPrincipalWithHash: (n: number) => (loads++, users.loadPrincipalWithHash(n)) };
   return { db, users, id, now, cache: new PrincipalCache(db, counting), loads: () => loads };
 }
 
@@ -51,10 +51,17 @@ Deno.test("PrincipalCache sees a change made through another connection (another
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("PrincipalCache is not invalidated by unrelated writes (password change, products)", async () => {
+Deno.test("PrincipalCache reloads after a password change, so the stamp follows the stored hash", async () => {
+  const s = await setup();
+  const cache = new PrincipalCache(s.db, s.users, { stamp: (hash) => `stamp:${hash.slice(-4)}` });
+  assert.equal(cache.loadWithStamp(s.id)!.stamp, "stamp:AAAA");
+  s.users.setPasswordHash(s.id, "$pbkdf2-sha256$i=2$" + "B".repeat(22) + "$" + "B".repeat(43), s.now);
+  assert.equal(cache.loadWithStamp(s.id)!.stamp, "stamp:BBBB");
+});
+
+Deno.test("PrincipalCache is not invalidated by unrelated writes (products, tokens)", async () => {
   const s = await setup();
   s.cache.load(s.id);
-  s.users.setPasswordHash(s.id, "$pbkdf2-sha256$i=2$" + "B".repeat(22) + "$" + "B".repeat(43), s.now);
   s.db.prepare(
     "INSERT INTO products (name, price_cents, stock, owner_id, created_at, updated_at) VALUES ('x', 1, 1, :o, :n, :n)",
   ).run({ o: s.id, n: s.now });
