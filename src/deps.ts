@@ -38,6 +38,7 @@ export interface AppDeps {
   readonly cache: CredentialCache;
   readonly kdfGuard: KDFGuard;
   readonly bruteForce: BruteForceGuard;
+  readonly principals: PrincipalCache;
   readonly authenticator: Authenticator;
   readonly accounts: Accounts;
   readonly roleAdmin: Roles;
@@ -105,6 +106,7 @@ export function createDeps(config: Config, db: Database, overrides: DepsOverride
     cache,
     kdfGuard,
     bruteForce,
+    principals,
     authenticator,
     accounts: new Accounts({ db, users, roles, authenticator, audit, clock: dateClock }),
     roleAdmin: new Roles({ db, roles, audit, clock: dateClock }),

@@ -16,7 +16,7 @@
  *   server instance — end the old password here on the very next request.
  * - Bounded (LRU) and time-limited (TTL).
  */
-import { createHmac } from "node:crypto";
+import { hmacSHA256 } from "../crypto/hmac.ts";
 import { LRUMap } from "../util/lru_map.ts";
 
 /** Options for {@link CredentialCache}. */
@@ -41,7 +41,7 @@ interface Entry {
 /** Maps verified credentials to user ids. */
 export class CredentialCache {
   readonly #ttlMs: number;
-  readonly #secret: Uint8Array;
+  readonly #mac: (message: string) => string;
   readonly #clock: () => number;
   readonly #entries: LRUMap<string, Entry>;
   readonly #keysByUser = new Map<number, Set<string>>();
@@ -54,14 +54,14 @@ export class CredentialCache {
       clock = Date.now,
     } = options;
     this.#ttlMs = ttlMs;
-    this.#secret = secret;
+    this.#mac = hmacSHA256(secret);
     this.#clock = clock;
     this.#entries = new LRUMap(maxEntries);
   }
 
   /** The cache key for presented credentials (exact bytes, as sent). */
   keyOf(username: string, password: string): string {
-    return createHmac("sha256", this.#secret).update(username).update("\0").update(password).digest("base64");
+    return this.#mac(`${username}\0${password}`);
   }
 
   /** The user id cached under `key`, if still fresh. */
@@ -125,7 +125,7 @@ export class CredentialCache {
   /** The stamp of a stored password hash: an HMAC under this cache's secret ("" for none). */
   stampOf(passwordHash: string): string {
     if (passwordHash === "") return "";
-    return createHmac("sha256", this.#secret).update("stamp\0").update(passwordHash).digest("base64");
+    return this.#mac(`stamp\0${passwordHash}`);
   }
 
   #forget(key: string, userId: number): void {
