@@ -10,7 +10,7 @@ import { startRedis, type TestRedis, waitUntil } from "./redis_helpers.ts";
 const LIMITS = { APP_RATE_LIMIT_API: "4/60", APP_RATE_LIMIT_AUTH: "3/60" };
 
 async function connected(redis: TestRedis): Promise<RedisRateLimitStore> {
-  const store = RedisRateLimitStore.connect(redis.url, { maxReconnectDelayMs: 200 });
+  const store = RedisRateLimitStore.connect(redis.url, { maxReconnectDelayMs: 200, timeoutMs: 5_000 });
   await waitUntil("the store to connect", () => Promise.resolve(store.isReady));
   return store;
 }
