@@ -44,7 +44,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Builds the application over `deps`. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { config, audit, rateLimitStore: store, policies } = deps;
-  const logger = deps.logger ?? getLogger(["secure-api", "http"]);
+  const logger = getLogger(["secure-api", "http"]);
+  const rateLimitLogger = getLogger(["secure-api", "ratelimit"]);
   const app = new Hono<AppEnv>();
   const policyFor = (c: Context<AppEnv>) =>
     AUTH_POLICY_ROUTES.has(`${c.req.method} ${c.req.path}`) ? policies.auth : policies.api;
@@ -54,7 +55,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(tarpit(deps.tarpit));
   app.use(clientAddress({ trustedProxies: config.trustProxy }));
   app.use(auditFailures({ audit }));
-  app.use(rateLimit({ store, policyFor, scope: "client", audit, logger, clock: deps.clock }));
+  app.use(rateLimit({ store, policyFor, scope: "client", audit, logger: rateLimitLogger, clock: deps.clock }));
   if (config.corsOrigins.length > 0) {
     app.use(cors({
       origin: [...config.corsOrigins],
@@ -82,7 +83,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     },
   }));
   app.use(authenticate({ authenticator: deps.authenticator }));
-  app.use(rateLimit({ store, policyFor, scope: "user", audit, logger, clock: deps.clock }));
+  app.use(rateLimit({ store, policyFor, scope: "user", audit, logger: rateLimitLogger, clock: deps.clock }));
 
   app.route("/", healthRoutes());
   app.route("/auth", authRoutes(deps));

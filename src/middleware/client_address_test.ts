@@ -100,3 +100,25 @@ Deno.test("clientAddress() sets c.var.client from the connection and the header"
   const noPeer = await app.request("/");
   assert.deepEqual(await noPeer.json(), UNKNOWN_CLIENT);
 });
+
+Deno.test("clientAddress() memoises without mixing identities: same peer, different X-Forwarded-For", async () => {
+  const app = new Hono<AppEnv>();
+  app.use(clientAddress({ trustedProxies: [parseCIDR("10.0.0.0/8")!], memoSize: 4 }));
+  app.get("/", (c) => c.text(`${c.var.client.address} ${c.var.client.key}`));
+  const as = async (peer: string, forwarded?: string) => {
+    const info = { remoteAddr: { transport: "tcp" as const, hostname: peer, port: 1 }, completed: Promise.resolve() };
+    const headers: Record<string, string> = forwarded === undefined ? {} : { "X-Forwarded-For": forwarded };
+    return await (await app.request("/", { headers }, info)).text();
+  };
+  for (let round = 0; round < 2; round++) { // the second round is served from the memo
+    assert.equal(await as("10.0.0.1", "203.0.113.5"), "203.0.113.5 203.0.113.5");
+    assert.equal(await as("10.0.0.1", "198.51.100.7"), "198.51.100.7 198.51.100.7");
+    assert.equal(await as("10.0.0.1"), "10.0.0.1 10.0.0.1");
+    assert.equal(await as("192.0.2.9", "203.0.113.5"), "192.0.2.9 192.0.2.9"); // untrusted peer: header ignored
+  }
+  const long = `${"198.51.100.1, ".repeat(40)}203.0.113.77`; // too long to become a memo key
+  assert.ok(long.length > 256);
+  assert.equal(await as("10.0.0.1", long), "203.0.113.77 203.0.113.77");
+  for (let i = 0; i < 20; i++) await as(`192.0.2.${i}`); // evictions keep the memo bounded and correct
+  assert.equal(await as("10.0.0.1", "203.0.113.5"), "203.0.113.5 203.0.113.5");
+});
