@@ -151,3 +151,19 @@ Deno.test("crash: after SIGKILL mid-write, every acknowledged write survives, in
   }
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("crash: the database runs in WAL mode with synchronous=FULL and a busy timeout", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "secure-api-pragmas-" });
+  const db = openDatabase(`${dir}/app.db`);
+  try {
+    const value = (sql: string) => Object.values(db.prepare(sql).get()!)[0];
+    assert.equal(value("PRAGMA journal_mode"), "wal");
+    assert.equal(value("PRAGMA synchronous"), 2, "FULL: the WAL is fsynced at every commit");
+    assert.equal(value("PRAGMA busy_timeout"), 5000);
+    assert.equal(value("PRAGMA foreign_keys"), 1);
+    assert.equal(value("PRAGMA trusted_schema"), 0);
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
