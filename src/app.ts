@@ -23,6 +23,7 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import type { AppEnv } from "./app_env.ts";
 import type { AppDeps } from "./deps.ts";
 import { ApiError, errorHandler, problemResponse } from "./errors.ts";
+import { buildOpenAPI } from "./openapi.ts";
 import { auditFailures } from "./middleware/audit_failures.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { clientAddress } from "./middleware/client_address.ts";
@@ -33,6 +34,7 @@ import { tarpit } from "./middleware/tarpit.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { AUTH_POLICY_ROUTES, authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { openAPIRoutes } from "./routes/openapi.ts";
 import { productRoutes } from "./routes/products.ts";
 import { roleRoutes } from "./routes/roles.ts";
 import { userRoutes } from "./routes/users.ts";
@@ -86,6 +88,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(rateLimit({ store, policyFor, scope: "user", audit, logger: rateLimitLogger, clock: deps.clock }));
 
   app.route("/", healthRoutes());
+  app.route("/", openAPIRoutes(buildOpenAPI));
   app.route("/auth", authRoutes(deps));
   app.route("/products", productRoutes(deps));
   app.route("/users", userRoutes(deps));

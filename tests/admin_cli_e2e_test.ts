@@ -43,9 +43,13 @@ function passwordIn(stdout: string): string {
   return match[1]!;
 }
 
-Deno.test("deno.json: the admin permission set is exactly data/ and sql/ to read, data/ to write, APP_* env", async () => {
+Deno.test("deno.json: the admin permission set is exactly data/ and sql/ to read, data/ to write, APP_* env, no remote imports", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", PROJECT_ROOT)));
-  assert.deepEqual(config.permissions.admin, { read: ["./data", "./sql"], write: ["./data"], env: ["APP_*"] });
+  const { import: imports, ...grants } = config.permissions.admin;
+  assert.deepEqual(grants, { read: ["./data", "./sql"], write: ["./data"], env: ["APP_*"] });
+  // Remote module imports are denied like the server's: the default import hosts are network access too.
+  assert.deepEqual(imports, config.permissions.server.import);
+  assert.ok(imports.deny.includes("jsr.io:443") && imports.deny.includes("deno.land:443"));
   assert.equal(config.tasks.admin.command, "deno run -P=admin src/cli/admin.ts");
 });
 

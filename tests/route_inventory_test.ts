@@ -16,6 +16,7 @@ import { describeGuard, inventoryProblems, routeInventory } from "./route_invent
 /** The access each route declares: SPEC §6–8 and §10, as a table. */
 const DECLARED: Record<string, string> = {
   "GET /health": "public",
+  "GET /openapi.json": "public",
   "POST /auth/register": "public",
   "POST /auth/login": "authenticated",
   "POST /auth/logout": "authenticated",
