@@ -10,7 +10,16 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { Database, Statement } from "../db/database.ts";
-import { canonicalJSON, chainHash, GENESIS_HASH, type KnownHead, type StoredRow, verifyChain } from "./hash_chain.ts";
+import {
+  canonicalJSON,
+  chainHash,
+  ChainVerifier,
+  GENESIS_HASH,
+  type KnownHead,
+  type StoredRow,
+  verifyChain,
+  type VerifyResult,
+} from "./hash_chain.ts";
 import { sanitizeText, sanitizeValue } from "./sanitize.ts";
 
 /** The events this system records (OWASP Logging Vocabulary, plus product events). */
@@ -86,6 +95,31 @@ export interface AuditQuery {
   limit: number;
 }
 
+/** Options for {@link AuditLog.verifyInChunks}. */
+export interface ChunkedVerifyOptions {
+  /** Heads recorded elsewhere (the log) that must still be in the chain. Default none. */
+  knownHeads?: readonly KnownHead[];
+  /** Rows read and hashed between pauses. Default 2000 (a few milliseconds of work). */
+  chunkSize?: number;
+  /** Awaited between chunks so other work runs. Default a `setTimeout(0)` turn of the event loop. */
+  pause?: () => Promise<void>;
+}
+
+/**
+ * The `detail` object of a stored row. Stored detail is canonical JSON; text
+ * that does not parse (a tampered row) is returned as the raw string, so
+ * reading a damaged log still works and the damage stays visible.
+ */
+export function parseDetail(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 /** Options for {@link AuditLog}. */
 export interface AuditLogOptions {
   /** Current time. Default `() => new Date()`. */
@@ -126,7 +160,10 @@ export class AuditLog {
   readonly #head: Statement;
   readonly #insert: Statement;
   readonly #all: Statement;
+  readonly #chunk: Statement;
   readonly #query: Statement;
+  /** The newest row this instance committed: a head that must stay in the chain. */
+  #lastWritten: KnownHead | null = null;
 
   constructor(db: Database, options: AuditLogOptions = {}) {
     const { clock = () => new Date(), logger = null, headEvery = 1000 } = options;
@@ -146,6 +183,11 @@ export class AuditLog {
          target, detail, prev_hash AS prevHash, hash
        FROM audit_log ORDER BY seq`,
     );
+    this.#chunk = db.prepare(
+      `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
+         target, detail, prev_hash AS prevHash, hash
+       FROM audit_log WHERE seq > :after AND seq <= :upTo ORDER BY seq LIMIT :limit`,
+    );
     this.#query = db.prepare(
       `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
          target, detail, prev_hash AS prevHash, hash
@@ -161,7 +203,8 @@ export class AuditLog {
 
   /** The newest row's `seq` and `hash`, or null for an empty log. */
   head(): KnownHead | null {
-    return this.#head.get<KnownHead>() ?? null;
+    const row = this.#head.get<KnownHead>();
+    return row ? { seq: row.seq, hash: row.hash } : null;
   }
 
   /**
@@ -180,11 +223,13 @@ export class AuditLog {
       let seq = head?.seq ?? 0;
       let prevHash = head?.hash ?? GENESIS_HASH;
       const written: AuditRecord[] = [];
+      // One timestamp for the batch: its rows commit together.
+      const ts = this.#clock().toISOString();
       for (const entry of entries) {
         seq++;
         const fields = {
           seq,
-          ts: this.#clock().toISOString(),
+          ts,
           event: entry.event,
           level: entry.level ?? DEFAULT_LEVEL[entry.event] ?? "info",
           actor: entry.actor ?? null,
@@ -203,7 +248,11 @@ export class AuditLog {
       }
       return written;
     });
-    this.#db.afterCommit(() => this.#emit(rows));
+    this.#db.afterCommit(() => {
+      const last = rows[rows.length - 1];
+      if (last && last.seq > (this.#lastWritten?.seq ?? 0)) this.#lastWritten = { seq: last.seq, hash: last.hash };
+      this.#emit(rows);
+    });
     return rows;
   }
 
@@ -211,7 +260,7 @@ export class AuditLog {
     if (!this.#logger) return;
     for (const row of rows) {
       const { detail, ...rest } = row;
-      this.#logger.info("audit {event}", { event: row.event, audit: { ...rest, detail: JSON.parse(detail) } });
+      this.#logger.info("audit {event}", { event: row.event, audit: { ...rest, detail: parseDetail(detail) } });
       if (row.seq % this.#headEvery === 0) this.logHead();
     }
   }
@@ -227,9 +276,41 @@ export class AuditLog {
     return this.#all.iterate<AuditRow>();
   }
 
-  /** Recomputes the whole chain; see {@link verifyChain}. */
-  verify(knownHeads: readonly KnownHead[] = []) {
-    return verifyChain(this.rows(), knownHeads);
+  /**
+   * Recomputes the whole chain in one go; see {@link verifyChain}. Besides
+   * `knownHeads`, the newest row this instance wrote must still be there, so
+   * a running server notices its own tail being cut. Blocks for the whole
+   * log: tools use it; the server uses {@link AuditLog.verifyInChunks}.
+   */
+  verify(knownHeads: readonly KnownHead[] = []): VerifyResult {
+    return verifyChain(this.rows(), this.#withOwnHead(knownHeads));
+  }
+
+  /**
+   * The same verification, `chunkSize` rows at a time with a pause between
+   * chunks, so a server verifying millions of rows keeps answering other
+   * requests. It covers the rows up to the head at the moment it starts;
+   * rows appended meanwhile are left for the next run.
+   */
+  async verifyInChunks(options: ChunkedVerifyOptions = {}): Promise<VerifyResult> {
+    const { knownHeads = [], chunkSize = 2000, pause = nextTurn } = options;
+    const verifier = new ChainVerifier(this.#withOwnHead(knownHeads));
+    const upTo = this.head()?.seq ?? 0;
+    // From SQLite's smallest integer: a forged row with seq ≤ 0 must be seen too.
+    let after: number | bigint = -(2n ** 63n);
+    for (;;) {
+      const rows: AuditRow[] = this.#chunk.all<AuditRow>({ after, upTo, limit: chunkSize });
+      for (const row of rows) {
+        if (!verifier.push(row)) return verifier.result();
+      }
+      if (rows.length < chunkSize) return verifier.result();
+      after = rows[rows.length - 1]!.seq;
+      await pause();
+    }
+  }
+
+  #withOwnHead(knownHeads: readonly KnownHead[]): KnownHead[] {
+    return this.#lastWritten ? [...knownHeads, this.#lastWritten] : [...knownHeads];
   }
 
   /** A page of rows matching `query`, oldest first, after `afterSeq`. */

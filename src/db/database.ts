@@ -118,6 +118,7 @@ export class Database {
   tx<T>(fn: () => T): T {
     const outer = this.#depth === 0;
     const savepoint = `sp${this.#depth}`;
+    const hooksBefore = this.#afterCommit.length;
     this.#db.exec(outer ? "BEGIN IMMEDIATE" : `SAVEPOINT ${savepoint}`);
     this.#depth++;
     let result: T;
@@ -131,6 +132,8 @@ export class Database {
         this.#afterCommit = [];
       } else {
         this.#db.exec(`ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+        // Hooks registered inside the rolled-back savepoint belong to changes that never happen.
+        this.#afterCommit.length = hooksBefore;
       }
       throw error;
     }
