@@ -7,6 +7,7 @@
  */
 import { dispose, getLogger } from "@logtape/logtape";
 import { createApp } from "./src/app.ts";
+import { crashHandler } from "./src/crash.ts";
 import { bootstrap, initDatabase } from "./src/bootstrap.ts";
 import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "./src/config.ts";
 import { createDeps } from "./src/deps.ts";
@@ -85,15 +86,7 @@ async function shutdown(signal: string): Promise<void> {
   Deno.exit(outcome === "drained" ? 0 : 1);
 }
 
-async function crash(error: unknown): Promise<void> {
-  try {
-    deps.audit.append({ event: "sys_crash", client: "local", detail: { error: String(error) } });
-    log.fatal("crash: {error}", { error });
-    await dispose();
-  } finally {
-    Deno.exit(70);
-  }
-}
+const crash = crashHandler({ audit: deps.audit, log, flush: dispose, exit: Deno.exit });
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => void shutdown(signal));
 globalThis.addEventListener("unhandledrejection", (event) => {
