@@ -3,6 +3,7 @@
  * a KDF that counts its derivations, and users made to order. Every test
  * builds its own app, so no test depends on another's data or order.
  */
+import type { Logger } from "@logtape/logtape";
 import type { Hono } from "hono";
 import { createApp } from "../src/app.ts";
 import type { AppEnv } from "../src/app_env.ts";
@@ -58,6 +59,8 @@ export interface TestAppOptions {
   /** Replaces the counting PBKDF2. */
   kdf?: KDF;
   rateLimitStore?: RateLimitStore;
+  /** Where audit rows and errors are logged (see `tests/log_capture.ts`). Default none. */
+  logger?: Logger;
 }
 
 /** A user made by {@link TestApp.user}. */
@@ -104,6 +107,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const kdf = new CountingKDF(options.kdf);
   const overrides: DepsOverrides = { clock: clock.now, kdf: kdf.kdf };
   if (options.rateLimitStore) overrides.rateLimitStore = options.rateLimitStore;
+  if (options.logger) overrides.logger = options.logger;
   const deps = createDeps(config, db, overrides);
   deps.roles.syncCatalogue(new Date(clock.now()).toISOString());
   const app = createApp(deps);
