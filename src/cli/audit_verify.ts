@@ -63,6 +63,8 @@ async function headsFrom(sources: readonly string[], io: CliIO): Promise<KnownHe
   return heads;
 }
 
+const rows = (n: number) => `${n} row${n === 1 ? "" : "s"}`;
+
 /** Runs the tool; returns the exit status. */
 export function run(args: string[], io: CliIO): Promise<number> {
   return reportingErrors("audit:verify", io, async () => {
@@ -84,13 +86,15 @@ export function run(args: string[], io: CliIO): Promise<number> {
       if (result.ok) {
         io.stdout(
           result.head
-            ? `OK: ${result.checked} rows in ${path}; head seq ${result.head.seq} hash ${result.head.hash}${fromLog}\n`
+            ? `OK: ${rows(result.checked)} in ${path}; head seq ${result.head.seq} hash ${result.head.hash}${fromLog}\n`
             : `OK: ${path} has no audit rows yet${fromLog}\n`,
         );
         return EXIT.ok;
       }
       io.stdout(
-        `BROKEN at seq ${result.firstBadSeq} in ${path}: ${result.reason} (${result.checked} rows before it verified)\n`,
+        `BROKEN at seq ${result.firstBadSeq} in ${path}: ${result.reason} (${
+          rows(result.checked)
+        } before it verified)\n`,
       );
       return EXIT.broken;
     } finally {
