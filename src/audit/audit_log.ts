@@ -241,10 +241,10 @@ export class AuditLog {
           target: text(entry.target),
           detail: canonicalJSON(sanitizeValue(entry.detail ?? {})),
         };
-        const hash = chainHash(prevHash, fields);
-        this.#insert.run({ ...fields, prevHash, hash });
-        written.push({ ...fields, prevHash, hash });
-        prevHash = hash;
+        const row = { ...fields, prevHash, hash: chainHash(prevHash, fields) };
+        this.#insert.run(row);
+        written.push(row);
+        prevHash = row.hash;
       }
       return written;
     });
