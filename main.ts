@@ -11,7 +11,7 @@ import { crashHandler } from "./src/crash.ts";
 import { bootstrap, initDatabase } from "./src/bootstrap.ts";
 import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "./src/config.ts";
 import { createDeps } from "./src/deps.ts";
-import { configureLogging } from "./src/logging.ts";
+import { AUDIT_CATEGORY, configureLogging } from "./src/logging.ts";
 import { createRateLimitStore } from "./src/ratelimit/create_store.ts";
 import { ensureDevCertificate } from "./src/tls/dev_cert.ts";
 
@@ -34,7 +34,7 @@ const { db, applied } = await initDatabase(config.dbPath);
 if (applied.length > 0) log.info("applied migrations {applied}", { applied });
 
 const deps = createDeps(config, db, {
-  logger: getLogger(["secure-api", "audit"]),
+  logger: getLogger([...AUDIT_CATEGORY]),
   rateLimitStore: await createRateLimitStore(config, getLogger(["secure-api", "ratelimit"])),
 });
 const generated = await bootstrap(deps);

@@ -51,6 +51,15 @@ export function redactText(text: string): string {
   return REDACTED_PATTERNS.reduce((out, { pattern, replacement }) => out.replace(pattern, replacement), text);
 }
 
+/** The logger category of audit records and chain heads (`main.ts` gives it to the AuditLog). */
+export const AUDIT_CATEGORY = ["secure-api", "audit"] as const;
+
+const LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warning", "error", "fatal"];
+
+function moreVerbose(a: LogLevel, b: LogLevel): LogLevel {
+  return LEVELS.indexOf(a) <= LEVELS.indexOf(b) ? a : b;
+}
+
 /** Options for {@link configureLogging}. */
 export interface LoggingOptions {
   /** Lowest level written. Default `info`. */
@@ -119,7 +128,11 @@ export function logFormatter(format: "json" | "pretty"): TextFormatter {
   return redactingFormatter(format === "json" ? jsonLinesFormatter : ansiColorFormatter);
 }
 
-/** Configures LogTape for the whole process (replacing any earlier configuration). */
+/**
+ * Configures LogTape for the whole process (replacing any earlier
+ * configuration). `level` applies to everything except the audit category,
+ * which always writes at least `info`.
+ */
 export async function configureLogging(options: LoggingOptions = {}): Promise<void> {
   const { level = "info", format = "json", file = null, fileMaxBytes = 10 * 1024 * 1024, fileMaxFiles = 5 } = options;
   const sinks: Record<string, Sink> = {
@@ -138,6 +151,9 @@ export async function configureLogging(options: LoggingOptions = {}): Promise<vo
     sinks,
     loggers: [
       { category: ["secure-api"], lowestLevel: level, sinks: names },
+      // The audit lines are the log's copy of the system of record, and their chain heads are what
+      // exposes a deleted tail: a quieter APP_LOG_LEVEL must not silence them.
+      { category: [...AUDIT_CATEGORY], lowestLevel: moreVerbose(level, "info"), sinks: names, parentSinks: "override" },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: names },
     ],
   });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { dispose, getLogger } from "@logtape/logtape";
 import { captureLogs } from "../tests/log_capture.ts";
-import { configureLogging, redactText } from "./logging.ts";
+import { AUDIT_CATEGORY, configureLogging, redactText } from "./logging.ts";
 
 /** A stream that keeps what is written to it, as text. */
 function textStream(): { stream: WritableStream<Uint8Array>; text: () => string } {
@@ -153,4 +153,21 @@ Deno.test("logging writes errors as name, message and stack, not as {}", async (
   assert.equal(line!.properties.error.message, "outer");
   assert.match(String(line!.properties.error.stack), /logging_test\.ts/);
   assert.deepEqual((line!.properties.error.cause as Record<string, unknown>).message, "inner");
+});
+
+Deno.test("a quiet APP_LOG_LEVEL still writes audit records and chain heads", async () => {
+  const out = textStream();
+  await configureLogging({ stream: out.stream, level: "error" });
+  getLogger(["secure-api", "server"]).info("listening");
+  getLogger([...AUDIT_CATEGORY]).info("audit chain head {seq}", {
+    auditHead: { seq: 1, hash: "a".repeat(64) },
+    seq: 1,
+  });
+  getLogger(["secure-api", "server"]).error("broken");
+  await dispose();
+  const lines = out.text().trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => [l.logger, l.message]), [
+    ["secure-api.audit", "audit chain head 1"],
+    ["secure-api.server", "broken"],
+  ]);
 });

@@ -58,6 +58,10 @@ Deno.test("e2e: a real server records sys_startup and sys_shutdown, logs its cha
     });
     assert.equal(login.status, 200);
     await login.body?.cancel();
+    // Read-only verification beside the running writer (WAL readers do not block it).
+    const live = await verifyTask(dir, []);
+    assert.equal(live.code, 0, live.stdout);
+    assert.match(live.stdout, /^OK: 3 rows in data\/app\.db/);
     assert.equal(await first.stop("SIGTERM"), 0, first.stderr.join("\n"));
 
     const second = await start(dir);
