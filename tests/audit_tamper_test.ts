@@ -171,6 +171,7 @@ Deno.test("audit:verify refuses bad usage with exit 2 and one line", async () =>
   await withDir(async (dir) => {
     await createAuditFile(`${dir}/app.db`);
     await Deno.writeTextFile(`${dir}/pretty.log`, "2026-01-01 INF secure-api: listening\n");
+    await sqlite3(`${dir}/empty.db`, "CREATE TABLE unrelated (x)");
     const cases: [string[], RegExp][] = [
       [["--bogus"], /^audit:verify: Unknown option '--bogus' \(see --help\)\n$/],
       [["--db"], /argument missing/],
@@ -179,6 +180,8 @@ Deno.test("audit:verify refuses bad usage with exit 2 and one line", async () =>
       [["--db", `${dir}/app.db`, "--log", `${dir}/pretty.log`], /no chain heads in .*pretty\.log \(1 lines\)/],
       [["--db", `${dir}/app.db`, "--log", `${dir}/absent.log`], /absent\.log does not exist/],
       [["--db", ":memory:"], /is not a database file/],
+      [["--db", `${dir}/pretty.log`], /pretty\.log has no usable audit_log table|cannot read .*pretty\.log/],
+      [["--db", `${dir}/empty.db`], /empty\.db has no usable audit_log table: no such table: audit_log/],
     ];
     for (const [args, message] of cases) {
       const { code, out, err } = await verdict(args);

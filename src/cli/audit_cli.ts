@@ -115,13 +115,18 @@ export function readSnapshot<T>(db: Database, fn: () => T): T {
   }
 }
 
-/** Runs `fn`, turning a {@link CliError} into one line on stderr and exit status 2. */
+/**
+ * Runs `fn`, turning any error into one line on stderr and exit status 2 —
+ * never 1, which means "the chain is broken", and never a stack trace.
+ */
 export async function reportingErrors(name: string, io: CliIO, fn: () => number | Promise<number>): Promise<number> {
   try {
     return await fn();
   } catch (error) {
-    if (!(error instanceof CliError)) throw error;
-    io.stderr(`${name}: ${error.message}\n`);
+    const message = error instanceof CliError
+      ? error.message
+      : `unexpected error: ${(error as Error)?.message ?? error}`;
+    io.stderr(`${name}: ${message.split("\n")[0]}\n`);
     return EXIT.usage;
   }
 }
