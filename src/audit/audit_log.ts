@@ -87,13 +87,26 @@ export type AuditRecord = StoredRow;
 
 /** Filters for {@link AuditLog.query}. */
 export interface AuditQuery {
+  /** Inclusive lower bound on `ts` (the stored ISO form). */
   since?: string | undefined;
+  /** Exclusive upper bound on `ts`. */
   until?: string | undefined;
   event?: string | undefined;
   actor?: number | undefined;
+  /** The page starts after this row (in date order); 0 for the first page. */
   afterSeq: number;
   limit: number;
 }
+
+/** A date range for {@link AuditLog.range}. */
+export interface AuditRange {
+  since?: string | undefined;
+  until?: string | undefined;
+}
+
+// Bounds that every stored `ts` (an ISO 8601 string) lies between, so the range is always sargable.
+const EARLIEST = "";
+const LATEST = "\uffff";
 
 /** Options for {@link AuditLog.verifyInChunks}. */
 export interface ChunkedVerifyOptions {
@@ -147,6 +160,31 @@ interface AuditRow {
   hash: string;
 }
 
+/**
+ * The page queries of {@link AuditLog.query}. Pages go in date order,
+ * (ts, seq), so each filter walks its index — (ts), (event, ts) or
+ * (actor, ts) — from the cursor onwards, without scanning or sorting the
+ * rest of the table (a test checks the query plans).
+ */
+export const AUDIT_PAGE_SQL = {
+  byDate: `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
+      target, detail, prev_hash AS prevHash, hash
+    FROM audit_log
+    WHERE (ts, seq) > (:afterTs, :afterSeq) AND ts >= :since AND ts < :until
+    ORDER BY ts, seq LIMIT :limit`,
+  byEvent: `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
+      target, detail, prev_hash AS prevHash, hash
+    FROM audit_log
+    WHERE event = :event AND (ts, seq) > (:afterTs, :afterSeq) AND ts >= :since AND ts < :until
+      AND (:actor IS NULL OR actor = :actor)
+    ORDER BY ts, seq LIMIT :limit`,
+  byActor: `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
+      target, detail, prev_hash AS prevHash, hash
+    FROM audit_log
+    WHERE actor = :actor AND (ts, seq) > (:afterTs, :afterSeq) AND ts >= :since AND ts < :until
+    ORDER BY ts, seq LIMIT :limit`,
+} as const;
+
 function text(value: string | null | undefined, max?: number): string | null {
   return value === undefined || value === null ? null : sanitizeText(value, max);
 }
@@ -161,7 +199,11 @@ export class AuditLog {
   readonly #insert: Statement;
   readonly #all: Statement;
   readonly #chunk: Statement;
-  readonly #query: Statement;
+  readonly #tsOf: Statement;
+  readonly #byDate: Statement;
+  readonly #byEvent: Statement;
+  readonly #byActor: Statement;
+  readonly #range: Statement;
   /** The newest row this instance committed: a head that must stay in the chain. */
   #lastWritten: KnownHead | null = null;
 
@@ -188,16 +230,14 @@ export class AuditLog {
          target, detail, prev_hash AS prevHash, hash
        FROM audit_log WHERE seq > :after AND seq <= :upTo ORDER BY seq LIMIT :limit`,
     );
-    this.#query = db.prepare(
+    this.#tsOf = db.prepare("SELECT ts FROM audit_log WHERE seq = :seq");
+    this.#byDate = db.prepare(AUDIT_PAGE_SQL.byDate);
+    this.#byEvent = db.prepare(AUDIT_PAGE_SQL.byEvent);
+    this.#byActor = db.prepare(AUDIT_PAGE_SQL.byActor);
+    this.#range = db.prepare(
       `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
          target, detail, prev_hash AS prevHash, hash
-       FROM audit_log
-       WHERE seq > :afterSeq
-         AND (:since IS NULL OR ts >= :since)
-         AND (:until IS NULL OR ts < :until)
-         AND (:event IS NULL OR event = :event)
-         AND (:actor IS NULL OR actor = :actor)
-       ORDER BY seq LIMIT :limit`,
+       FROM audit_log WHERE ts >= :since AND ts < :until ORDER BY seq`,
     );
   }
 
@@ -313,15 +353,22 @@ export class AuditLog {
     return this.#lastWritten ? [...knownHeads, this.#lastWritten] : [...knownHeads];
   }
 
-  /** A page of rows matching `query`, oldest first, after `afterSeq`. */
+  /**
+   * A page of rows matching `query` in date order (`ts`, then `seq`),
+   * starting after row `afterSeq`. Empty when that row does not exist.
+   */
   query(query: AuditQuery): AuditRecord[] {
-    return this.#query.all<AuditRow>({
-      since: query.since ?? null,
-      until: query.until ?? null,
-      event: query.event ?? null,
-      actor: query.actor ?? null,
-      afterSeq: query.afterSeq,
-      limit: query.limit,
-    });
+    const { since = EARLIEST, until = LATEST, event, actor, afterSeq, limit } = query;
+    const afterTs = afterSeq === 0 ? EARLIEST : this.#tsOf.get<{ ts: string }>({ seq: afterSeq })?.ts;
+    if (afterTs === undefined) return [];
+    const page = { afterTs, afterSeq, since, until, limit };
+    if (event !== undefined) return this.#byEvent.all<AuditRow>({ ...page, event, actor: actor ?? null });
+    if (actor !== undefined) return this.#byActor.all<AuditRow>({ ...page, actor });
+    return this.#byDate.all<AuditRow>(page);
+  }
+
+  /** The rows with `since ≤ ts < until` in chain (`seq`) order, streamed: for exports. */
+  range(range: AuditRange = {}): IterableIterator<AuditRecord> {
+    return this.#range.iterate<AuditRow>({ since: range.since ?? EARLIEST, until: range.until ?? LATEST });
   }
 }

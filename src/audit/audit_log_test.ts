@@ -4,7 +4,7 @@ import { openDatabase } from "../db/database.ts";
 import { loadMigrations, migrate } from "../db/migrate.ts";
 import { testDatabase } from "../../tests/helpers.ts";
 import { captureLogs } from "../../tests/log_capture.ts";
-import { AuditLog, parseDetail } from "./audit_log.ts";
+import { AUDIT_PAGE_SQL, AuditLog, parseDetail } from "./audit_log.ts";
 import { GENESIS_HASH } from "./hash_chain.ts";
 
 const fixedClock = () => new Date("2026-03-01T12:00:00.000Z");
@@ -248,4 +248,42 @@ Deno.test("two AuditLog instances on one database file (server and CLI) extend o
 Deno.test("parseDetail() returns the object, or the raw text when it is not JSON", () => {
   assert.deepEqual(parseDetail('{"a":1}'), { a: 1 });
   assert.equal(parseDetail("{tampered"), "{tampered");
+});
+
+Deno.test("AuditLog.query() pages in date order, AuditLog.range() in chain order, when the clock went back", async () => {
+  const db = await testDatabase();
+  const times = ["2026-01-01T10:00:00.000Z", "2026-01-01T12:00:00.000Z", "2026-01-01T11:00:00.000Z"];
+  let i = 0;
+  const audit = new AuditLog(db, { clock: () => new Date(times[i++]!) });
+  for (let n = 0; n < 3; n++) audit.append({ event: "product_created", target: `product:${n}` });
+  const byDate = audit.query({ afterSeq: 0, limit: 10 }).map((r) => r.seq);
+  assert.deepEqual(byDate, [1, 3, 2]);
+  assert.deepEqual(
+    audit.query({ afterSeq: 3, limit: 10 }).map((r) => r.seq),
+    [2],
+    "the cursor is a position in date order",
+  );
+  assert.deepEqual(audit.query({ afterSeq: 99, limit: 10 }), [], "a cursor row that does not exist ends paging");
+  assert.deepEqual([...audit.range()].map((r) => r.seq), [1, 2, 3]);
+  assert.deepEqual([...audit.range({ since: "2026-01-01T10:30:00.000Z" })].map((r) => r.seq), [2, 3]);
+  assert.deepEqual([...audit.range({ until: "2026-01-01T12:00:00.000Z" })].map((r) => r.seq), [1, 3]);
+  db.close();
+});
+
+Deno.test("AuditLog.query() walks an index for every filter: no table scan, no sort", async () => {
+  const db = await testDatabase();
+  const page = { afterTs: "", afterSeq: 0, since: "", until: "\uffff", limit: 20 };
+  const plan = (sql: string, params: Record<string, string | number | null>) =>
+    db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all<{ detail: string }>({ ...page, ...params }).map((r) => r.detail)
+      .join(" | ");
+  const plans = {
+    byDate: plan(AUDIT_PAGE_SQL.byDate, {}),
+    byEvent: plan(AUDIT_PAGE_SQL.byEvent, { event: "authz_fail", actor: null }),
+    byActor: plan(AUDIT_PAGE_SQL.byActor, { actor: 1 }),
+  };
+  assert.match(plans.byDate, /USING (COVERING )?INDEX audit_log_ts /);
+  assert.match(plans.byEvent, /USING (COVERING )?INDEX audit_log_event_ts /);
+  assert.match(plans.byActor, /USING (COVERING )?INDEX audit_log_actor_ts /);
+  for (const p of Object.values(plans)) assert.doesNotMatch(p, /SCAN audit_log|TEMP B-TREE/);
+  db.close();
 });

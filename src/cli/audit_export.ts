@@ -45,9 +45,6 @@ Exit status: 0 written and the chain intact, 1 written but the chain is broken,
 2 usage or I/O error.
 `;
 
-/** Rows read per query while exporting. */
-const PAGE = 1000;
-
 function instant(name: string, text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   const parsed = auditInstant.safeParse(text);
@@ -110,16 +107,11 @@ export function run(args: string[], io: CliIO): Promise<number> {
           let rows = 0;
           let firstSeq: number | null = null;
           let lastSeq: number | null = null;
-          for (let afterSeq = 0;;) {
-            const page = audit.query({ since, until, afterSeq, limit: PAGE });
-            for (const row of page) {
-              sink.write(`${JSON.stringify({ ...row, detail: parseDetail(row.detail) })}\n`);
-              firstSeq ??= row.seq;
-              lastSeq = row.seq;
-              rows++;
-            }
-            if (page.length < PAGE) break;
-            afterSeq = page[page.length - 1]!.seq;
+          for (const row of audit.range({ since, until })) {
+            sink.write(`${JSON.stringify({ ...row, detail: parseDetail(row.detail) })}\n`);
+            firstSeq ??= row.seq;
+            lastSeq = row.seq;
+            rows++;
           }
           const result = audit.verify();
           sink.write(`${

@@ -1,6 +1,7 @@
 /**
  * `/audit` (SPEC §10): paging the audit log by date, event and actor, and
- * verifying its hash chain. Both need `audit:read`.
+ * verifying its hash chain. Both need `audit:read`. Pages are in date order
+ * (`ts`, then `seq`), each filter served by its index.
  *
  * Verification hashes every row, which takes seconds on a log of millions:
  * it runs in chunks that yield to the event loop, so the server keeps
