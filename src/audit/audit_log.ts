@@ -214,11 +214,11 @@ export class AuditLog {
     this.#logger = logger;
     this.#headEvery = headEvery;
     this.#head = db.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+    // Positional: the hot path of every append (see Statement.runValues).
     this.#insert = db.prepare(
       `INSERT INTO audit_log (seq, ts, event, level, actor, client, method, path, status, request_id,
          target, detail, prev_hash, hash)
-       VALUES (:seq, :ts, :event, :level, :actor, :client, :method, :path, :status, :requestId,
-         :target, :detail, :prevHash, :hash)`,
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)`,
     );
     this.#all = db.prepare(
       `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
@@ -282,7 +282,22 @@ export class AuditLog {
           detail: canonicalJSON(sanitizeValue(entry.detail ?? {})),
         };
         const row = { ...fields, prevHash, hash: chainHash(prevHash, fields) };
-        this.#insert.run(row);
+        this.#insert.runValues([
+          row.seq,
+          row.ts,
+          row.event,
+          row.level,
+          row.actor,
+          row.client,
+          row.method,
+          row.path,
+          row.status,
+          row.requestId,
+          row.target,
+          row.detail,
+          row.prevHash,
+          row.hash,
+        ]);
         written.push(row);
         prevHash = row.hash;
       }
