@@ -7,11 +7,12 @@
  */
 import { dispose, getLogger } from "@logtape/logtape";
 import { createApp } from "./src/app.ts";
+import { crashHandler } from "./src/crash.ts";
 import { bootstrap, initDatabase } from "./src/bootstrap.ts";
 import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "./src/config.ts";
 import { createDeps } from "./src/deps.ts";
 import { ApiError, problemResponse } from "./src/errors.ts";
-import { configureLogging } from "./src/logging.ts";
+import { AUDIT_CATEGORY, configureLogging } from "./src/logging.ts";
 import { createRateLimitStore } from "./src/ratelimit/create_store.ts";
 import { ensureDevCertificate } from "./src/tls/dev_cert.ts";
 
@@ -34,7 +35,7 @@ const { db, applied } = await initDatabase(config.dbPath);
 if (applied.length > 0) log.info("applied migrations {applied}", { applied });
 
 const deps = createDeps(config, db, {
-  logger: getLogger(["secure-api", "audit"]),
+  logger: getLogger([...AUDIT_CATEGORY]),
   rateLimitStore: await createRateLimitStore(config, getLogger(["secure-api", "ratelimit"])),
 });
 let generated: string | null;
@@ -119,26 +120,27 @@ async function shutdown(signal: string): Promise<void> {
   Deno.exit(code);
 }
 
-/** Last resort for an error nothing handled: record it, flush, exit 70 (EX_SOFTWARE). */
-async function crash(error: unknown): Promise<void> {
+const crashNow = crashHandler({
+  audit: deps.audit,
+  log,
+  flush: async () => {
+    try {
+      db.close();
+    } catch { /* the database may be what failed */ }
+    await dispose();
+  },
+  exit: Deno.exit,
+});
+
+/** Last resort for an error nothing handled: record it, flush, exit 70. During a shutdown, only log it. */
+function crash(error: unknown): Promise<void> | void {
   if (stopping) {
     // A request cut off by the shutdown deadline may fail on the closed database; shutdown() exits.
     log.error("error while stopping: {error}", { error });
     return;
   }
   stopping = true;
-  try {
-    try {
-      deps.audit.append({ event: "sys_crash", client: "local", detail: { error: String(error) } });
-    } catch {
-      // The database may be what failed; the log line below still records the crash.
-    }
-    log.fatal("crash: {error}", { error });
-    db.close();
-    await dispose();
-  } finally {
-    Deno.exit(70);
-  }
+  return crashNow(error);
 }
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => void shutdown(signal));

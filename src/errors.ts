@@ -9,6 +9,7 @@ import type { Logger } from "@logtape/logtape";
 import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app_env.ts";
+import { sanitizeText } from "./audit/sanitize.ts";
 
 /** The stable kinds of problem, each with its status and title. */
 export const PROBLEMS = {
@@ -139,7 +140,8 @@ export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
     if (apiError.kind === "internal") {
       logger.error("unhandled error on {method} {path} ({requestId}): {error}", {
         method: c.req.method,
-        path: c.req.path,
+        // The client's own text: escaped and capped like every audit field (no log injection).
+        path: sanitizeText(c.req.path),
         requestId,
         error,
       });

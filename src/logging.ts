@@ -1,12 +1,17 @@
 /**
  * Structured logging with LogTape, configured once by `main.ts`: JSON lines
  * on stdout by default (`APP_LOG_FORMAT=pretty` for a terminal), plus an
- * optional rotating file (`APP_LOG_FILE`).
+ * optional rotating file of JSON lines (`APP_LOG_FILE`; under the server's
+ * permission set it must lie in `data/`).
  *
  * Redaction is defence in depth — the code never logs secrets, and this
  * catches a mistake: properties named like passwords, secrets, tokens,
  * authorization headers, cookies or the pepper are replaced by
- * `[REDACTED]`, and Basic/Bearer credentials are masked in any text.
+ * `[REDACTED]` at any depth, and Basic/Bearer credentials and PHC hashes are
+ * masked in any text.
+ *
+ * The file sink writes synchronously but buffers up to 8 KiB or 5 s between
+ * flushes; the audit table, not the log, is the system of record.
  */
 import { getRotatingFileSink } from "@logtape/file";
 import {
@@ -34,8 +39,26 @@ export const REDACTED_FIELDS: RegExp[] = [
 /** Credential shapes masked inside any logged text. */
 export const REDACTED_PATTERNS = [
   { pattern: /\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{8,}/gi, replacement: "$1 [REDACTED]" },
-  { pattern: /\$pbkdf2-sha256\$[^\s"]+/g, replacement: "[REDACTED PHC HASH]" },
+  // Explicit alphabets, never "anything up to a quote": the patterns run on the formatted JSON
+  // line, and swallowing the backslash of an escaped quote would break the line's JSON.
+  { pattern: /\$pbkdf2-sha256\$i=[0-9]+\$[A-Za-z0-9+/]*\$?[A-Za-z0-9+/]*/g, replacement: "[REDACTED PHC HASH]" },
+  // Credentials inside a URL, e.g. a Redis URL quoted in a connection error.
+  { pattern: /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@"\\]*@/gi, replacement: "$1[REDACTED]@" },
 ];
+
+/** `text` with {@link REDACTED_PATTERNS} masked: for free text stored outside the logger (crash details). */
+export function redactText(text: string): string {
+  return REDACTED_PATTERNS.reduce((out, { pattern, replacement }) => out.replace(pattern, replacement), text);
+}
+
+/** The logger category of audit records and chain heads (`main.ts` gives it to the AuditLog). */
+export const AUDIT_CATEGORY = ["secure-api", "audit"] as const;
+
+const LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warning", "error", "fatal"];
+
+function moreVerbose(a: LogLevel, b: LogLevel): LogLevel {
+  return LEVELS.indexOf(a) <= LEVELS.indexOf(b) ? a : b;
+}
 
 /** Options for {@link configureLogging}. */
 export interface LoggingOptions {
@@ -45,13 +68,54 @@ export interface LoggingOptions {
   format?: "json" | "pretty";
   /** A rotating JSON-lines file as well as stdout. Default none. */
   file?: string | null;
-  /** Replaces stdout (tests capture lines here). */
+  /** Size at which the file rotates to `<file>.1`. Default 10 MiB. */
+  fileMaxBytes?: number;
+  /** Rotated files kept besides `<file>`: `<file>.1` (newest) … `<file>.<n>`. Default 5. */
+  fileMaxFiles?: number;
+  /** Where the formatted stdout lines go. Default `Deno.stdout.writable`. */
+  stream?: WritableStream<Uint8Array>;
+  /** Replaces the stdout sink altogether (tests capture records here); still redacted. */
   sink?: Sink;
+}
+
+/** An error as plain data, cause chain included (a few levels deep). */
+export function errorData(error: Error, depth = 0): Record<string, unknown> {
+  const data: Record<string, unknown> = { name: error.name, message: error.message, stack: error.stack };
+  if (error.cause !== undefined && depth < 3) {
+    data.cause = error.cause instanceof Error ? errorData(error.cause, depth + 1) : String(error.cause);
+  }
+  return data;
+}
+
+/**
+ * Wraps `sink` so that errors in a record's message and properties are
+ * logged as data. `JSON.stringify(error)` is `{}`: without this, every cause
+ * logged with a 500 or a crash would reach the JSON log as an empty object.
+ */
+export function serializingErrors(sink: Sink): Sink {
+  const wrapped: Sink = (record) => {
+    const isError = (v: unknown): v is Error => v instanceof Error;
+    if (!record.message.some(isError) && !Object.values(record.properties).some(isError)) return sink(record);
+    sink({
+      ...record,
+      message: record.message.map((v) => isError(v) ? `${v.name}: ${v.message}` : v),
+      properties: Object.fromEntries(
+        Object.entries(record.properties).map(([k, v]) => [k, isError(v) ? errorData(v) : v]),
+      ),
+    });
+  };
+  // Keep the inner sink's disposal (the file sink flushes its buffer there).
+  return Object.assign(wrapped, {
+    ...(Symbol.dispose in sink ? { [Symbol.dispose]: (sink as Sink & Disposable)[Symbol.dispose] } : {}),
+    ...(Symbol.asyncDispose in sink
+      ? { [Symbol.asyncDispose]: (sink as Sink & AsyncDisposable)[Symbol.asyncDispose] }
+      : {}),
+  });
 }
 
 /** Wraps `sink` so that secrets are redacted before it sees a record. */
 export function redacting(sink: Sink): Sink {
-  return redactByField(sink, { fieldPatterns: REDACTED_FIELDS, action: () => "[REDACTED]" });
+  return redactByField(serializingErrors(sink), { fieldPatterns: REDACTED_FIELDS, action: () => "[REDACTED]" });
 }
 
 /** A formatter with credential patterns masked. */
@@ -59,19 +123,27 @@ export function redactingFormatter(formatter: TextFormatter): TextFormatter {
   return redactByPattern(formatter, REDACTED_PATTERNS);
 }
 
-/** Configures LogTape for the whole process. */
+/** The formatter of `format`, credential patterns masked: exactly what reaches stdout or the file. */
+export function logFormatter(format: "json" | "pretty"): TextFormatter {
+  return redactingFormatter(format === "json" ? jsonLinesFormatter : ansiColorFormatter);
+}
+
+/**
+ * Configures LogTape for the whole process (replacing any earlier
+ * configuration). `level` applies to everything except the audit category,
+ * which always writes at least `info`.
+ */
 export async function configureLogging(options: LoggingOptions = {}): Promise<void> {
-  const { level = "info", format = "json", file = null } = options;
-  const json = redactingFormatter(jsonLinesFormatter);
+  const { level = "info", format = "json", file = null, fileMaxBytes = 10 * 1024 * 1024, fileMaxFiles = 5 } = options;
   const sinks: Record<string, Sink> = {
     out: redacting(
-      options.sink ?? getStreamSink(Deno.stdout.writable, {
-        formatter: format === "json" ? json : redactingFormatter(ansiColorFormatter),
-      }),
+      options.sink ?? getStreamSink(options.stream ?? Deno.stdout.writable, { formatter: logFormatter(format) }),
     ),
   };
   if (file) {
-    sinks.file = redacting(getRotatingFileSink(file, { formatter: json, maxSize: 10 * 1024 * 1024, maxFiles: 5 }));
+    sinks.file = redacting(
+      getRotatingFileSink(file, { formatter: logFormatter("json"), maxSize: fileMaxBytes, maxFiles: fileMaxFiles }),
+    );
   }
   const names = Object.keys(sinks);
   await configure({
@@ -79,6 +151,9 @@ export async function configureLogging(options: LoggingOptions = {}): Promise<vo
     sinks,
     loggers: [
       { category: ["secure-api"], lowestLevel: level, sinks: names },
+      // The audit lines are the log's copy of the system of record, and their chain heads are what
+      // exposes a deleted tail: a quieter APP_LOG_LEVEL must not silence them.
+      { category: [...AUDIT_CATEGORY], lowestLevel: moreVerbose(level, "info"), sinks: names, parentSinks: "override" },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: names },
     ],
   });

@@ -3,6 +3,7 @@
  * a KDF that counts its derivations, and users made to order. Every test
  * builds its own app, so no test depends on another's data or order.
  */
+import type { Logger } from "@logtape/logtape";
 import type { Hono } from "hono";
 import { createApp } from "../src/app.ts";
 import type { AppEnv } from "../src/app_env.ts";
@@ -63,6 +64,8 @@ export interface TestAppOptions {
    * second connection — the admin CLI, another instance — can share it.
    */
   dbPath?: string;
+  /** Where audit rows and errors are logged (see `tests/log_capture.ts`). Default none. */
+  logger?: Logger;
 }
 
 /** A user made by {@link TestApp.user}. */
@@ -111,6 +114,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   // 429s are answered at once in tests; src/middleware/tarpit_test.ts covers the hold.
   const overrides: DepsOverrides = { clock: clock.now, kdf: kdf.kdf, tarpit: { sleep: () => Promise.resolve() } };
   if (options.rateLimitStore) overrides.rateLimitStore = options.rateLimitStore;
+  if (options.logger) overrides.logger = options.logger;
   const deps = createDeps(config, db, overrides);
   deps.roles.syncCatalogue(new Date(clock.now()).toISOString());
   const app = createApp(deps);

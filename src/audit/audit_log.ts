@@ -10,7 +10,16 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { Database, Statement } from "../db/database.ts";
-import { canonicalJSON, chainHash, GENESIS_HASH, type KnownHead, type StoredRow, verifyChain } from "./hash_chain.ts";
+import {
+  canonicalJSON,
+  chainHash,
+  ChainVerifier,
+  GENESIS_HASH,
+  type KnownHead,
+  type StoredRow,
+  verifyChain,
+  type VerifyResult,
+} from "./hash_chain.ts";
 import { sanitizeText, sanitizeValue } from "./sanitize.ts";
 
 /** The events this system records (OWASP Logging Vocabulary, plus product events). */
@@ -78,13 +87,51 @@ export type AuditRecord = StoredRow;
 
 /** Filters for {@link AuditLog.query}. */
 export interface AuditQuery {
+  /** Inclusive lower bound on `ts` (the stored ISO form). */
   since?: string | undefined;
+  /** Exclusive upper bound on `ts`. */
   until?: string | undefined;
   event?: string | undefined;
   actor?: number | undefined;
+  /** The page starts after this row (in date order); 0 for the first page. */
   afterSeq: number;
   limit: number;
 }
+
+/** A date range for {@link AuditLog.range}. */
+export interface AuditRange {
+  since?: string | undefined;
+  until?: string | undefined;
+}
+
+// Bounds that every stored `ts` (an ISO 8601 string) lies between, so the range is always sargable.
+const EARLIEST = "";
+const LATEST = "\uffff";
+
+/** Options for {@link AuditLog.verifyInChunks}. */
+export interface ChunkedVerifyOptions {
+  /** Heads recorded elsewhere (the log) that must still be in the chain. Default none. */
+  knownHeads?: readonly KnownHead[];
+  /** Rows read and hashed between pauses. Default 2000 (a few milliseconds of work). */
+  chunkSize?: number;
+  /** Awaited between chunks so other work runs. Default a `setTimeout(0)` turn of the event loop. */
+  pause?: () => Promise<void>;
+}
+
+/**
+ * The `detail` object of a stored row. Stored detail is canonical JSON; text
+ * that does not parse (a tampered row) is returned as the raw string, so
+ * reading a damaged log still works and the damage stays visible.
+ */
+export function parseDetail(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Options for {@link AuditLog}. */
 export interface AuditLogOptions {
@@ -113,6 +160,31 @@ interface AuditRow {
   hash: string;
 }
 
+/**
+ * The page queries of {@link AuditLog.query}. Pages go in date order,
+ * (ts, seq), so each filter walks its index — (ts), (event, ts) or
+ * (actor, ts) — from the cursor onwards, without scanning or sorting the
+ * rest of the table (a test checks the query plans).
+ */
+export const AUDIT_PAGE_SQL = {
+  byDate: `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
+      target, detail, prev_hash AS prevHash, hash
+    FROM audit_log
+    WHERE (ts, seq) > (:afterTs, :afterSeq) AND ts >= :since AND ts < :until
+    ORDER BY ts, seq LIMIT :limit`,
+  byEvent: `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
+      target, detail, prev_hash AS prevHash, hash
+    FROM audit_log
+    WHERE event = :event AND (ts, seq) > (:afterTs, :afterSeq) AND ts >= :since AND ts < :until
+      AND (:actor IS NULL OR actor = :actor)
+    ORDER BY ts, seq LIMIT :limit`,
+  byActor: `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
+      target, detail, prev_hash AS prevHash, hash
+    FROM audit_log
+    WHERE actor = :actor AND (ts, seq) > (:afterTs, :afterSeq) AND ts >= :since AND ts < :until
+    ORDER BY ts, seq LIMIT :limit`,
+} as const;
+
 function text(value: string | null | undefined, max?: number): string | null {
   return value === undefined || value === null ? null : sanitizeText(value, max);
 }
@@ -126,7 +198,14 @@ export class AuditLog {
   readonly #head: Statement;
   readonly #insert: Statement;
   readonly #all: Statement;
-  readonly #query: Statement;
+  readonly #chunk: Statement;
+  readonly #tsOf: Statement;
+  readonly #byDate: Statement;
+  readonly #byEvent: Statement;
+  readonly #byActor: Statement;
+  readonly #range: Statement;
+  /** The newest row this instance committed: a head that must stay in the chain. */
+  #lastWritten: KnownHead | null = null;
 
   constructor(db: Database, options: AuditLogOptions = {}) {
     const { clock = () => new Date(), logger = null, headEvery = 1000 } = options;
@@ -135,33 +214,37 @@ export class AuditLog {
     this.#logger = logger;
     this.#headEvery = headEvery;
     this.#head = db.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+    // Positional: the hot path of every append (see Statement.runValues).
     this.#insert = db.prepare(
       `INSERT INTO audit_log (seq, ts, event, level, actor, client, method, path, status, request_id,
          target, detail, prev_hash, hash)
-       VALUES (:seq, :ts, :event, :level, :actor, :client, :method, :path, :status, :requestId,
-         :target, :detail, :prevHash, :hash)`,
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)`,
     );
     this.#all = db.prepare(
       `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
          target, detail, prev_hash AS prevHash, hash
        FROM audit_log ORDER BY seq`,
     );
-    this.#query = db.prepare(
+    this.#chunk = db.prepare(
       `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
          target, detail, prev_hash AS prevHash, hash
-       FROM audit_log
-       WHERE seq > :afterSeq
-         AND (:since IS NULL OR ts >= :since)
-         AND (:until IS NULL OR ts < :until)
-         AND (:event IS NULL OR event = :event)
-         AND (:actor IS NULL OR actor = :actor)
-       ORDER BY seq LIMIT :limit`,
+       FROM audit_log WHERE seq > :after AND seq <= :upTo ORDER BY seq LIMIT :limit`,
+    );
+    this.#tsOf = db.prepare("SELECT ts FROM audit_log WHERE seq = :seq");
+    this.#byDate = db.prepare(AUDIT_PAGE_SQL.byDate);
+    this.#byEvent = db.prepare(AUDIT_PAGE_SQL.byEvent);
+    this.#byActor = db.prepare(AUDIT_PAGE_SQL.byActor);
+    this.#range = db.prepare(
+      `SELECT seq, ts, event, level, actor, client, method, path, status, request_id AS requestId,
+         target, detail, prev_hash AS prevHash, hash
+       FROM audit_log WHERE ts >= :since AND ts < :until ORDER BY seq`,
     );
   }
 
   /** The newest row's `seq` and `hash`, or null for an empty log. */
   head(): KnownHead | null {
-    return this.#head.get<KnownHead>() ?? null;
+    const row = this.#head.get<KnownHead>();
+    return row ? { seq: row.seq, hash: row.hash } : null;
   }
 
   /**
@@ -180,11 +263,13 @@ export class AuditLog {
       let seq = head?.seq ?? 0;
       let prevHash = head?.hash ?? GENESIS_HASH;
       const written: AuditRecord[] = [];
+      // One timestamp for the batch: its rows commit together.
+      const ts = this.#clock().toISOString();
       for (const entry of entries) {
         seq++;
         const fields = {
           seq,
-          ts: this.#clock().toISOString(),
+          ts,
           event: entry.event,
           level: entry.level ?? DEFAULT_LEVEL[entry.event] ?? "info",
           actor: entry.actor ?? null,
@@ -196,14 +281,33 @@ export class AuditLog {
           target: text(entry.target),
           detail: canonicalJSON(sanitizeValue(entry.detail ?? {})),
         };
-        const hash = chainHash(prevHash, fields);
-        this.#insert.run({ ...fields, prevHash, hash });
-        written.push({ ...fields, prevHash, hash });
-        prevHash = hash;
+        const row = { ...fields, prevHash, hash: chainHash(prevHash, fields) };
+        this.#insert.runValues([
+          row.seq,
+          row.ts,
+          row.event,
+          row.level,
+          row.actor,
+          row.client,
+          row.method,
+          row.path,
+          row.status,
+          row.requestId,
+          row.target,
+          row.detail,
+          row.prevHash,
+          row.hash,
+        ]);
+        written.push(row);
+        prevHash = row.hash;
       }
       return written;
     });
-    this.#db.afterCommit(() => this.#emit(rows));
+    this.#db.afterCommit(() => {
+      const last = rows[rows.length - 1];
+      if (last && last.seq > (this.#lastWritten?.seq ?? 0)) this.#lastWritten = { seq: last.seq, hash: last.hash };
+      this.#emit(rows);
+    });
     return rows;
   }
 
@@ -211,7 +315,7 @@ export class AuditLog {
     if (!this.#logger) return;
     for (const row of rows) {
       const { detail, ...rest } = row;
-      this.#logger.info("audit {event}", { event: row.event, audit: { ...rest, detail: JSON.parse(detail) } });
+      this.#logger.info("audit {event}", { event: row.event, audit: { ...rest, detail: parseDetail(detail) } });
       if (row.seq % this.#headEvery === 0) this.logHead();
     }
   }
@@ -227,20 +331,59 @@ export class AuditLog {
     return this.#all.iterate<AuditRow>();
   }
 
-  /** Recomputes the whole chain; see {@link verifyChain}. */
-  verify(knownHeads: readonly KnownHead[] = []) {
-    return verifyChain(this.rows(), knownHeads);
+  /**
+   * Recomputes the whole chain in one go; see {@link verifyChain}. Besides
+   * `knownHeads`, the newest row this instance wrote must still be there, so
+   * a running server notices its own tail being cut. Blocks for the whole
+   * log: tools use it; the server uses {@link AuditLog.verifyInChunks}.
+   */
+  verify(knownHeads: readonly KnownHead[] = []): VerifyResult {
+    return verifyChain(this.rows(), this.#withOwnHead(knownHeads));
   }
 
-  /** A page of rows matching `query`, oldest first, after `afterSeq`. */
+  /**
+   * The same verification, `chunkSize` rows at a time with a pause between
+   * chunks, so a server verifying millions of rows keeps answering other
+   * requests. It covers the rows up to the head at the moment it starts;
+   * rows appended meanwhile are left for the next run.
+   */
+  async verifyInChunks(options: ChunkedVerifyOptions = {}): Promise<VerifyResult> {
+    const { knownHeads = [], chunkSize = 2000, pause = nextTurn } = options;
+    const verifier = new ChainVerifier(this.#withOwnHead(knownHeads));
+    const upTo = this.head()?.seq ?? 0;
+    // From SQLite's smallest integer: a forged row with seq ≤ 0 must be seen too.
+    let after: number | bigint = -(2n ** 63n);
+    for (;;) {
+      const rows: AuditRow[] = this.#chunk.all<AuditRow>({ after, upTo, limit: chunkSize });
+      for (const row of rows) {
+        if (!verifier.push(row)) return verifier.result();
+      }
+      if (rows.length < chunkSize) return verifier.result();
+      after = rows[rows.length - 1]!.seq;
+      await pause();
+    }
+  }
+
+  #withOwnHead(knownHeads: readonly KnownHead[]): KnownHead[] {
+    return this.#lastWritten ? [...knownHeads, this.#lastWritten] : [...knownHeads];
+  }
+
+  /**
+   * A page of rows matching `query` in date order (`ts`, then `seq`),
+   * starting after row `afterSeq`. Empty when that row does not exist.
+   */
   query(query: AuditQuery): AuditRecord[] {
-    return this.#query.all<AuditRow>({
-      since: query.since ?? null,
-      until: query.until ?? null,
-      event: query.event ?? null,
-      actor: query.actor ?? null,
-      afterSeq: query.afterSeq,
-      limit: query.limit,
-    });
+    const { since = EARLIEST, until = LATEST, event, actor, afterSeq, limit } = query;
+    const afterTs = afterSeq === 0 ? EARLIEST : this.#tsOf.get<{ ts: string }>({ seq: afterSeq })?.ts;
+    if (afterTs === undefined) return [];
+    const page = { afterTs, afterSeq, since, until, limit };
+    if (event !== undefined) return this.#byEvent.all<AuditRow>({ ...page, event, actor: actor ?? null });
+    if (actor !== undefined) return this.#byActor.all<AuditRow>({ ...page, actor });
+    return this.#byDate.all<AuditRow>(page);
+  }
+
+  /** The rows with `since ≤ ts < until` in chain (`seq`) order, streamed: for exports. */
+  range(range: AuditRange = {}): IterableIterator<AuditRecord> {
+    return this.#range.iterate<AuditRow>({ since: range.since ?? EARLIEST, until: range.until ?? LATEST });
   }
 }

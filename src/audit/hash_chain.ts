@@ -5,6 +5,11 @@
  * next row; deleting a middle row breaks the sequence; deleting the tail is
  * caught by comparing with a head (`seq`, `hash`) recorded elsewhere (the
  * JSON log at start-up and every 1,000 events).
+ *
+ * The chain is a plain hash, not a keyed one: someone who can write the file
+ * can rewrite a row and recompute every hash after it. That rewrite is caught
+ * only against heads recorded outside the database — which is why they are
+ * written to the log, and why the log should be shipped off the host.
  */
 import { createHash } from "node:crypto";
 
@@ -45,9 +50,34 @@ export function canonicalJSON(value: unknown): string {
   return `{${entries.join(",")}}`;
 }
 
-/** The hash of a row given its predecessor's hash. */
+const scalar = (value: string | number | null): string => JSON.stringify(value) ?? "null";
+
+/**
+ * `canonicalJSON` of exactly the chained fields, written out with the keys
+ * already in sorted order: the same bytes (a property test checks it), without
+ * sorting on the hot path of every append and every verified row.
+ */
+export function canonicalRow(f: ChainedFields): string {
+  const members = [
+    `"actor":${scalar(f.actor)}`,
+    `"client":${scalar(f.client)}`,
+    `"detail":${scalar(f.detail)}`,
+    `"event":${scalar(f.event)}`,
+    `"level":${scalar(f.level)}`,
+    `"method":${scalar(f.method)}`,
+    `"path":${scalar(f.path)}`,
+    `"requestId":${scalar(f.requestId)}`,
+    `"seq":${scalar(f.seq)}`,
+    `"status":${scalar(f.status)}`,
+    `"target":${scalar(f.target)}`,
+    `"ts":${scalar(f.ts)}`,
+  ];
+  return `{${members.join(",")}}`;
+}
+
+/** The hash of a row given its predecessor's hash: `SHA-256(prevHash ‖ canonicalJSON(fields))`, hex. */
 export function chainHash(prevHash: string, fields: ChainedFields): string {
-  return createHash("sha256").update(prevHash).update(canonicalJSON(fields)).digest("hex");
+  return createHash("sha256").update(prevHash).update(canonicalRow(fields)).digest("hex");
 }
 
 /** A row as read back for verification. */
@@ -56,15 +86,98 @@ export interface StoredRow extends ChainedFields {
   hash: string;
 }
 
-/** The outcome of a chain verification. */
-export type VerifyResult =
-  | { ok: true; checked: number; head: { seq: number; hash: string } | null }
-  | { ok: false; checked: number; firstBadSeq: number; reason: string };
-
 /** A head recorded outside the database, to detect a truncated tail. */
 export interface KnownHead {
   seq: number;
   hash: string;
+}
+
+/** The outcome of a chain verification. */
+export type VerifyResult =
+  | { ok: true; checked: number; head: KnownHead | null }
+  | { ok: false; checked: number; firstBadSeq: number; reason: string };
+
+/**
+ * Checks rows one at a time, in `seq` order, so a caller can verify a log of
+ * any size in constant memory and in chunks (see `AuditLog.verifyInChunks`).
+ *
+ * With `knownHeads`, every recorded head must still be present with the same
+ * hash; a head beyond the last row means rows were removed from the end.
+ */
+export class ChainVerifier {
+  #expectedSeq = 1;
+  #prevHash = GENESIS_HASH;
+  #checked = 0;
+  #failure: { firstBadSeq: number; reason: string } | null = null;
+  readonly #heads = new Map<number, Set<string>>();
+
+  constructor(knownHeads: Iterable<KnownHead> = []) {
+    for (const { seq, hash } of knownHeads) {
+      const hashes = this.#heads.get(seq) ?? new Set<string>();
+      hashes.add(hash);
+      this.#heads.set(seq, hashes);
+    }
+  }
+
+  /** Rows verified so far. */
+  get checked(): number {
+    return this.#checked;
+  }
+
+  /** The `seq` of the last verified row (0 before any). */
+  get lastSeq(): number {
+    return this.#expectedSeq - 1;
+  }
+
+  /** Checks the next row. Returns false once the chain is broken: stop feeding rows then. */
+  push(row: StoredRow): boolean {
+    if (this.#failure) return false;
+    const fail = (firstBadSeq: number, reason: string) => {
+      this.#failure = { firstBadSeq, reason };
+      return false;
+    };
+    if (row.seq > this.#expectedSeq) {
+      const gap = row.seq - this.#expectedSeq === 1
+        ? `row ${this.#expectedSeq} is`
+        : `rows ${this.#expectedSeq}..${row.seq - 1} are`;
+      return fail(this.#expectedSeq, `${gap} missing`);
+    }
+    if (row.seq !== this.#expectedSeq) {
+      return fail(row.seq, `unexpected seq ${row.seq} (expected ${this.#expectedSeq})`);
+    }
+    if (row.prevHash !== this.#prevHash) return fail(row.seq, "prevHash does not match the previous row's hash");
+    if (chainHash(this.#prevHash, row) !== row.hash) return fail(row.seq, "hash does not match the row's contents");
+    const known = this.#heads.get(row.seq);
+    if (known && (known.size > 1 || !known.has(row.hash))) {
+      return fail(row.seq, "row differs from the head recorded in the log");
+    }
+    this.#heads.delete(row.seq);
+    this.#prevHash = row.hash;
+    this.#expectedSeq++;
+    this.#checked++;
+    return true;
+  }
+
+  /** The verdict over the rows pushed so far. */
+  result(): VerifyResult {
+    if (this.#failure) return { ok: false, checked: this.#checked, ...this.#failure };
+    if (this.#heads.size > 0) {
+      const recorded = Math.max(...this.#heads.keys());
+      const first = this.#expectedSeq;
+      const gone = recorded === first ? `row ${first} is` : `rows ${first}..${recorded} are`;
+      return {
+        ok: false,
+        checked: this.#checked,
+        firstBadSeq: first,
+        reason: `${gone} gone: the log recorded a head at seq ${recorded}`,
+      };
+    }
+    return { ok: true, checked: this.#checked, head: this.#checked === 0 ? null : this.#headNow() };
+  }
+
+  #headNow(): KnownHead {
+    return { seq: this.#expectedSeq - 1, hash: this.#prevHash };
+  }
 }
 
 /**
@@ -72,34 +185,10 @@ export interface KnownHead {
  * row that does not fit. With `knownHeads`, each must still be present with
  * the same hash, otherwise rows were removed from the end (or rewritten).
  */
-export function verifyChain(rows: Iterable<StoredRow>, knownHeads: readonly KnownHead[] = []): VerifyResult {
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
-  let checked = 0;
-  const heads = new Map(knownHeads.map((h) => [h.seq, h.hash]));
+export function verifyChain(rows: Iterable<StoredRow>, knownHeads: Iterable<KnownHead> = []): VerifyResult {
+  const verifier = new ChainVerifier(knownHeads);
   for (const row of rows) {
-    if (row.seq !== expectedSeq) {
-      return { ok: false, checked, firstBadSeq: row.seq, reason: `expected seq ${expectedSeq}, found ${row.seq}` };
-    }
-    if (row.prevHash !== prevHash) {
-      return { ok: false, checked, firstBadSeq: row.seq, reason: "prevHash does not match the previous row" };
-    }
-    const { prevHash: _p, hash: _h, ...fields } = row;
-    if (chainHash(prevHash, fields) !== row.hash) {
-      return { ok: false, checked, firstBadSeq: row.seq, reason: "hash does not match the row's contents" };
-    }
-    const known = heads.get(row.seq);
-    if (known !== undefined && known !== row.hash) {
-      return { ok: false, checked, firstBadSeq: row.seq, reason: "row differs from a head recorded in the log" };
-    }
-    heads.delete(row.seq);
-    prevHash = row.hash;
-    expectedSeq++;
-    checked++;
+    if (!verifier.push(row)) break;
   }
-  if (heads.size > 0) {
-    const missing = Math.min(...heads.keys());
-    return { ok: false, checked, firstBadSeq: missing, reason: `seq ${missing} was recorded in the log but is gone` };
-  }
-  return { ok: true, checked, head: checked === 0 ? null : { seq: expectedSeq - 1, hash: prevHash } };
+  return verifier.result();
 }

@@ -114,7 +114,13 @@ export class Authenticator {
       bruteForce.recordSuccess(username, ctx.clientKey);
       const stored = await this.#rehashIfWeak(verified.id, verified.passwordHash, password);
       cache.set(cacheKey, verified.id, stored);
-      this.#o.audit.append({ ...ctx, event: "authn_login_success", target: `user:${verified.id}` });
+      this.#o.audit.append({
+        ...ctx,
+        actor: verified.id,
+        event: "authn_login_success",
+        target: `user:${verified.id}`,
+        detail: { scheme: "basic" },
+      });
       return { principal: this.#o.principals.load(verified.id)!, scheme: "basic", tokenHash: null };
     }
 
@@ -151,6 +157,21 @@ export class Authenticator {
       status: 401,
       target: record ? `user:${record.userId}` : null,
       detail: { scheme: "bearer", reason },
+    });
+    throw unauthenticated();
+  }
+
+  /**
+   * Records an `Authorization` header that is oversized or cannot be parsed
+   * (a failed attempt like any other, ASVS 5.0 16.3.1) and throws the 401.
+   * Nothing of the header itself is recorded.
+   */
+  rejectHeader(reason: "oversized" | "malformed", ctx: AuditContext): never {
+    this.#o.audit.append({
+      ...ctx,
+      event: "authn_login_fail",
+      status: 401,
+      detail: { reason: `${reason} authorization header` },
     });
     throw unauthenticated();
   }

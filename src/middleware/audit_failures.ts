@@ -7,7 +7,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app_env.ts";
 import type { AuditEventName, AuditLog } from "../audit/audit_log.ts";
-import { ApiError, type ProblemKind } from "../errors.ts";
+import { type ProblemKind, toApiError } from "../errors.ts";
 import { auditContext } from "./audit_context.ts";
 
 const EVENTS: Partial<Record<ProblemKind, AuditEventName>> = {
@@ -29,8 +29,9 @@ export function auditFailures(options: AuditFailuresOptions): MiddlewareHandler<
   const { audit } = options;
   return async function auditFailures(c, next) {
     await next();
-    const error = c.error;
-    if (!(error instanceof ApiError)) return;
+    if (c.error === undefined) return;
+    // The same conversion the error handler makes: Hono's own 400 for malformed JSON counts too.
+    const error = toApiError(c.error);
     const event = EVENTS[error.kind];
     if (!event) return;
     audit.append({

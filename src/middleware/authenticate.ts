@@ -9,7 +9,6 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app_env.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
 import { MAX_AUTHORIZATION_LENGTH, parseAuthorization } from "../auth/authorization_header.ts";
-import { unauthenticated } from "../errors.ts";
 import { auditContext } from "./audit_context.ts";
 
 /** Options for {@link authenticate}. */
@@ -26,10 +25,10 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ap
     c.set("credential", null);
     const header = c.req.header("Authorization");
     if (header === undefined) return next();
-    if (header.length > MAX_AUTHORIZATION_LENGTH) throw unauthenticated();
-    const credentials = parseAuthorization(header);
-    if (!credentials) throw unauthenticated();
     const ctx = { ...auditContext(c), clientKey: c.var.client.key };
+    if (header.length > MAX_AUTHORIZATION_LENGTH) return authenticator.rejectHeader("oversized", ctx);
+    const credentials = parseAuthorization(header);
+    if (!credentials) return authenticator.rejectHeader("malformed", ctx);
     const result = credentials.scheme === "basic"
       ? await authenticator.basic(credentials.username, credentials.password, ctx)
       : authenticator.bearer(credentials.token, ctx);

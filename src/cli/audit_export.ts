@@ -1,0 +1,141 @@
+/**
+ * `deno task audit:export [--db <file>] [--since <date>] [--until <date>] [--out <file>]`
+ *
+ * Retention (SPEC §10): writes the audit rows with `since ≤ ts < until` as
+ * JSON lines — each row exactly as `GET /audit` shows it, `prevHash` and
+ * `hash` included, so the range can be re-verified on its own — and ends with
+ * one line carrying the chain head and the verdict of a full verification,
+ * all read from one snapshot. Archive it before anything is pruned.
+ *
+ * `--out` creates a new file (never overwrites one) and syncs it to disk;
+ * under the `audit-export` permission set it must lie in `data/`. Without
+ * `--out` the lines go to standard output.
+ *
+ * Exit status: 0 written and the chain intact, 1 written but the chain is
+ * broken (the trailer says where), 2 usage or I/O error.
+ */
+import { parseDetail } from "../audit/audit_log.ts";
+import { auditInstant } from "../schemas/audit.ts";
+import {
+  CliError,
+  type CliIO,
+  databasePath,
+  denoIO,
+  describeFsError,
+  EXIT,
+  openAuditLog,
+  parseOptions,
+  readSnapshot,
+  reportingErrors,
+} from "./audit_cli.ts";
+
+/** `--help` text. */
+export const USAGE = `Usage: deno task audit:export [--db <file>] [--since <date>] [--until <date>] [--out <file>]
+
+Writes the audit rows with since <= ts < until as JSON lines, then one line with the
+chain head ({"chainHead": …, "export": …, "verified": …}).
+
+  --db <file>      SQLite database, opened read-only (default: $APP_DB or data/app.db)
+  --since <date>   ISO 8601 date or date-time with Z or offset (default: the first row)
+  --until <date>   exclusive end, same format (default: no end)
+  --out <file>     write to this new file (under data/) instead of standard output
+  -h, --help       this text
+
+Exit status: 0 written and the chain intact, 1 written but the chain is broken,
+2 usage or I/O error.
+`;
+
+function instant(name: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const parsed = auditInstant.safeParse(text);
+  if (!parsed.success) throw new CliError(`--${name} ${parsed.error.issues[0]!.message}: "${text}"`);
+  return parsed.data;
+}
+
+interface LineSink {
+  write(line: string): void;
+  close(): void;
+}
+
+function openSink(out: string | undefined, io: CliIO): LineSink {
+  if (out === undefined) return { write: (line) => io.stdout(line), close: () => {} };
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(out, { write: true, createNew: true });
+  } catch (error) {
+    throw new CliError(describeFsError(error, out, "write"));
+  }
+  const encoder = new TextEncoder();
+  return {
+    write(line) {
+      let bytes = encoder.encode(line);
+      while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+    },
+    close() {
+      file.syncSync();
+      file.close();
+    },
+  };
+}
+
+/** Runs the tool; returns the exit status. */
+export function run(args: string[], io: CliIO): Promise<number> {
+  return reportingErrors("audit:export", io, () => {
+    const options = parseOptions(args, {
+      db: { type: "string" },
+      since: { type: "string" },
+      until: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    });
+    if (options.help) {
+      io.stdout(USAGE);
+      return EXIT.ok;
+    }
+    const since = instant("since", options.since);
+    const until = instant("until", options.until);
+    if (since !== undefined && until !== undefined && Date.parse(since) >= Date.parse(until)) {
+      throw new CliError("--until must be later than --since");
+    }
+    const path = databasePath(options.db, io);
+    const { db, audit } = openAuditLog(path);
+    try {
+      const sink = openSink(options.out, io);
+      let verified;
+      try {
+        verified = readSnapshot(db, () => {
+          let rows = 0;
+          let firstSeq: number | null = null;
+          let lastSeq: number | null = null;
+          for (const row of audit.range({ since, until })) {
+            sink.write(`${JSON.stringify({ ...row, detail: parseDetail(row.detail) })}\n`);
+            firstSeq ??= row.seq;
+            lastSeq = row.seq;
+            rows++;
+          }
+          const result = audit.verify();
+          sink.write(`${
+            JSON.stringify({
+              chainHead: audit.head(),
+              export: { since: since ?? null, until: until ?? null, rows, firstSeq, lastSeq },
+              verified: result,
+              exportedAt: io.now().toISOString(),
+            })
+          }\n`);
+          return result;
+        });
+      } finally {
+        sink.close();
+      }
+      if (verified.ok) return EXIT.ok;
+      io.stderr(
+        `audit:export: exported, but the chain is BROKEN at seq ${verified.firstBadSeq}: ${verified.reason}\n`,
+      );
+      return EXIT.broken;
+    } finally {
+      db.close();
+    }
+  });
+}
+
+if (import.meta.main) Deno.exit(await run(Deno.args, denoIO()));
