@@ -117,8 +117,9 @@ export class Database {
    */
   tx<T>(fn: () => T): T {
     const outer = this.#depth === 0;
-    const savepoint = `sp${this.#depth}`;
-    this.#db.exec(outer ? "BEGIN IMMEDIATE" : `SAVEPOINT ${savepoint}`);
+    // One savepoint name for every level: SQLite's ROLLBACK TO and RELEASE act on
+    // the most recent savepoint of that name, which is always this level's.
+    this.#db.exec(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT nested");
     this.#depth++;
     let result: T;
     try {
@@ -130,13 +131,13 @@ export class Database {
         this.#db.exec("ROLLBACK");
         this.#afterCommit = [];
       } else {
-        this.#db.exec(`ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+        this.#db.exec("ROLLBACK TO nested; RELEASE nested");
       }
       throw error;
     }
     this.#depth--;
     if (!outer) {
-      this.#db.exec(`RELEASE ${savepoint}`);
+      this.#db.exec("RELEASE nested");
       return result;
     }
     this.#db.exec("COMMIT");

@@ -43,6 +43,37 @@ Deno.test("Database.tx() nests as savepoints: an inner failure undoes only the i
   assert.deepEqual(d.prepare("SELECT a FROM t").all<{ a: string }>().map((r) => r.a), ["outer"]);
 });
 
+Deno.test("Database.tx() savepoints three deep: a failure undoes its own level and those inside it", () => {
+  const d = db();
+  const insert = d.prepare("INSERT INTO t (a, b) VALUES (:a, :b)");
+  d.tx(() => {
+    insert.run({ a: "outer", b: 1 });
+    d.tx(() => {
+      insert.run({ a: "middle", b: 2 });
+      assert.throws(() =>
+        d.tx(() => {
+          insert.run({ a: "inner", b: 3 });
+          throw new Error("inner");
+        })
+      );
+      insert.run({ a: "middle again", b: 4 });
+    });
+    assert.throws(() =>
+      d.tx(() => {
+        insert.run({ a: "second middle", b: 5 });
+        d.tx(() => insert.run({ a: "inside it", b: 6 }));
+        throw new Error("second middle");
+      })
+    );
+  });
+  assert.deepEqual(d.prepare("SELECT a FROM t ORDER BY b").all<{ a: string }>().map((r) => r.a), [
+    "outer",
+    "middle",
+    "middle again",
+  ]);
+  assert.equal(d.inTransaction, false);
+});
+
 Deno.test("Database.afterCommit() hooks run after commit and are dropped on rollback", () => {
   const d = db();
   const ran: string[] = [];
