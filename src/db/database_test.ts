@@ -108,3 +108,12 @@ Deno.test("openDatabase() on a file uses WAL, synchronous=FULL, foreign keys and
   d.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("openDatabase() sets the busy timeout it is given, and refuses one SQLite would read as 0", () => {
+  const d = openDatabase(":memory:", { busyTimeoutMs: 250 });
+  assert.equal(d.prepare("PRAGMA busy_timeout").get<{ timeout: number }>()!.timeout, 250);
+  d.close();
+  for (const busyTimeoutMs of [NaN, Infinity, -1, 1.5]) {
+    assert.throws(() => openDatabase(":memory:", { busyTimeoutMs }), RangeError, String(busyTimeoutMs));
+  }
+});
