@@ -100,11 +100,11 @@ Deno.test("Database.tx() refuses an async callback", () => {
 Deno.test("openDatabase() on a file uses WAL, synchronous=FULL, foreign keys and a busy timeout", async () => {
   const dir = await Deno.makeTempDir();
   const d = openDatabase(`${dir}/x.db`);
-  const pragma = (name: string) => Object.values(d.prepare(`PRAGMA ${name}`).get()!)[0];
-  assert.equal(pragma("journal_mode"), "wal");
-  assert.equal(pragma("synchronous"), 2); // FULL
-  assert.equal(pragma("foreign_keys"), 1);
-  assert.equal(pragma("busy_timeout"), 5000);
+  const value = (sql: string) => Object.values(d.prepare(sql).get()!)[0];
+  assert.equal(value("PRAGMA journal_mode"), "wal");
+  assert.equal(value("PRAGMA synchronous"), 2); // FULL
+  assert.equal(value("PRAGMA foreign_keys"), 1);
+  assert.equal(value("PRAGMA busy_timeout"), 5000);
   d.close();
   await Deno.remove(dir, { recursive: true });
 });
