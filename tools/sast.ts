@@ -46,16 +46,27 @@ export interface SemgrepTestReport {
   results: Record<string, { checks: Record<string, { passed: boolean; matches: Record<string, unknown> }> }>;
 }
 
-/** The parts of `semgrep scan --json` output read here. */
+/** The parts of `semgrep scan --json` output read here: errors and scanned files. */
 export interface SemgrepScanReport {
-  results: {
-    check_id: string;
-    path: string;
-    start: { line: number; col: number };
-    extra: { message: string };
-  }[];
   errors: { type?: unknown; message?: string; level?: string }[];
   paths: { scanned: string[] };
+}
+
+/** The parts of Semgrep's SARIF output read here. */
+export interface SemgrepSARIF {
+  runs: {
+    results: {
+      ruleId: string;
+      message: { text: string };
+      locations: { physicalLocation: { artifactLocation: { uri: string }; region: SemgrepRegion } }[];
+      suppressions?: { kind: string }[];
+    }[];
+  }[];
+}
+
+interface SemgrepRegion {
+  startLine: number;
+  startColumn: number;
 }
 
 /** The project root: this file lives in `<root>/tools/`. */
@@ -131,25 +142,38 @@ export function semgrepTestStep(report: SemgrepTestReport, code: number): StepRe
   };
 }
 
-/** Summarises a `semgrep scan --json --error` run (exit 1 means findings, anything else but 0 an error). */
-export function semgrepScanStep(report: SemgrepScanReport, code: number): StepResult {
-  const findings = report.results.map((r): Finding => ({
-    tool: "semgrep",
-    // Rule ids from a config directory are prefixed with its path (`semgrep.typescript.`).
-    rule: r.check_id.split(".").pop()!,
-    file: r.path,
-    line: r.start.line,
-    column: r.start.col,
-    message: r.extra.message.trim(),
-  }));
+/**
+ * Summarises a `semgrep scan --error` run from its SARIF (the findings) and
+ * its JSON (errors, scanned files). Findings come from the SARIF because
+ * Semgrep 1.140, when asked for both, also lists `nosemgrep`-suppressed
+ * findings in the JSON without marking them; the SARIF marks them with
+ * `suppressions`, and they are counted separately here.
+ */
+export function semgrepScanStep(report: SemgrepScanReport, sarif: SemgrepSARIF, code: number): StepResult {
+  const results = sarif.runs.flatMap((r) => r.results);
+  const suppressed = results.filter((r) => (r.suppressions ?? []).length > 0).length;
+  const findings = results.filter((r) => (r.suppressions ?? []).length === 0).map((r): Finding => {
+    const location = r.locations[0]?.physicalLocation;
+    return {
+      tool: "semgrep",
+      // Rule ids from a config directory are prefixed with its path (`semgrep.typescript.`).
+      rule: r.ruleId.split(".").pop()!,
+      file: location?.artifactLocation.uri ?? "?",
+      line: location?.region.startLine ?? 0,
+      column: location?.region.startColumn ?? 0,
+      message: r.message.text.trim(),
+    };
+  });
   const failures = report.errors.map((e) => `semgrep error: ${e.message ?? JSON.stringify(e)}`);
   if (code !== 0 && !(code === 1 && findings.length > 0) && failures.length === 0) {
     failures.push(`semgrep exited with ${code}`);
   }
+  if (code === 0 && findings.length > 0) failures.push("semgrep reported findings but exited 0");
   if (report.paths.scanned.length === 0) failures.push("semgrep scanned no files");
   return {
     name: "semgrep",
-    summary: `${findings.length} finding(s) in ${report.paths.scanned.length} files (project rules in .semgrep/)`,
+    summary: `${findings.length} finding(s) in ${report.paths.scanned.length} files, ${suppressed} suppressed in ` +
+      "source (project rules in .semgrep/)",
     findings,
     failures,
   };
@@ -239,11 +263,29 @@ async function runSemgrepScan(): Promise<StepResult> {
     ".",
   ], SEMGREP_ENV);
   const report = parse<SemgrepScanReport>("semgrep", out);
-  return typeof report === "string" ? failed("semgrep", report) : semgrepScanStep(report, out.code);
+  if (typeof report === "string") return failed("semgrep", report);
+  let sarif: SemgrepSARIF;
+  try {
+    sarif = JSON.parse(await Deno.readTextFile(new URL("reports/semgrep.sarif", ROOT)));
+  } catch (error) {
+    return failed("semgrep", `no readable reports/semgrep.sarif: ${error}`);
+  }
+  return semgrepScanStep(report, sarif, out.code);
+}
+
+/** Deletes `url` if it exists. */
+async function removeIfPresent(url: URL): Promise<void> {
+  try {
+    await Deno.remove(url);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
 }
 
 if (import.meta.main) {
   await Deno.mkdir(new URL("reports/", ROOT), { recursive: true });
+  // A stale report from an earlier run must never be read, or uploaded, as this run's.
+  for (const name of ["deno-lint.sarif", "semgrep.sarif"]) await removeIfPresent(new URL(`reports/${name}`, ROOT));
   const steps = [await runLint(), await runSemgrepTests(), await runSemgrepScan()];
   const { text, passed } = formatSummary(steps);
   const write = passed ? Deno.stdout : Deno.stderr;

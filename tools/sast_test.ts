@@ -4,6 +4,7 @@ import {
   lintConfigProblems,
   lintStep,
   PLUGIN,
+  type SemgrepSARIF,
   type SemgrepScanReport,
   semgrepScanStep,
   type SemgrepTestReport,
@@ -82,18 +83,27 @@ Deno.test("semgrepTestStep() passes only when every rule has a fixture and passe
   assert.deepEqual(semgrepTestStep(testReport({ a: true }), 2).failures, ["semgrep --test exited with 2"]);
 });
 
-function scanReport(results: SemgrepScanReport["results"], extra: Partial<SemgrepScanReport> = {}): SemgrepScanReport {
-  return { results, errors: [], paths: { scanned: ["src/app.ts"] }, ...extra };
+const scanned: SemgrepScanReport = { errors: [], paths: { scanned: ["src/app.ts"] } };
+
+function sarif(results: { rule: string; file: string; line: number; suppressed?: boolean }[]): SemgrepSARIF {
+  return {
+    runs: [{
+      results: results.map((r) => ({
+        ruleId: `semgrep.typescript.${r.rule}`,
+        message: { text: `${r.rule} message\n` },
+        locations: [{
+          physicalLocation: { artifactLocation: { uri: r.file }, region: { startLine: r.line, startColumn: 5 } },
+        }],
+        ...(r.suppressed ? { suppressions: [{ kind: "inSource" }] } : {}),
+      })),
+    }],
+  };
 }
 
-Deno.test("semgrepScanStep() reports findings by short rule id; exit 1 with findings is not a tool failure", () => {
+Deno.test("semgrepScanStep() reports unsuppressed SARIF results by short rule id; exit 1 with findings is no tool failure", () => {
   const step = semgrepScanStep(
-    scanReport([{
-      check_id: "semgrep.typescript.sql-built-from-strings",
-      path: "src/db/database.ts",
-      start: { line: 85, col: 5 },
-      extra: { message: "SQL passed to exec() is built at run time.\n" },
-    }]),
+    scanned,
+    sarif([{ rule: "sql-built-from-strings", file: "src/db/database.ts", line: 85 }]),
     1,
   );
   assert.deepEqual(step.findings, [{
@@ -102,20 +112,38 @@ Deno.test("semgrepScanStep() reports findings by short rule id; exit 1 with find
     file: "src/db/database.ts",
     line: 85,
     column: 5,
-    message: "SQL passed to exec() is built at run time.",
+    message: "sql-built-from-strings message",
   }]);
   assert.deepEqual(step.failures, []);
+  assert.match(step.summary, /^1 finding\(s\) in 1 files, 0 suppressed in source/);
 });
 
-Deno.test("semgrepScanStep() fails on rule errors, unexplained exit codes and an empty scan", () => {
-  assert.deepEqual(semgrepScanStep(scanReport([]), 0).failures, []);
-  assert.deepEqual(semgrepScanStep(scanReport([]), 2).failures, ["semgrep exited with 2"]);
-  assert.deepEqual(semgrepScanStep(scanReport([], { errors: [{ message: "bad rule" }] }), 2).failures, [
+Deno.test("semgrepScanStep() counts nosemgrep-suppressed results apart from findings", () => {
+  const step = semgrepScanStep(
+    scanned,
+    sarif([
+      { rule: "sql-built-from-strings", file: "src/db/database.ts", line: 92, suppressed: true },
+      { rule: "secret-compared-with-equality", file: "src/auth/authenticator.ts", line: 226, suppressed: true },
+    ]),
+    0,
+  );
+  assert.deepEqual(step.findings, []);
+  assert.deepEqual(step.failures, []);
+  assert.match(step.summary, /^0 finding\(s\) in 1 files, 2 suppressed in source/);
+});
+
+Deno.test("semgrepScanStep() fails on rule errors, exit codes that contradict the findings, and an empty scan", () => {
+  const none = sarif([]);
+  assert.deepEqual(semgrepScanStep(scanned, none, 0).failures, []);
+  assert.deepEqual(semgrepScanStep(scanned, none, 2).failures, ["semgrep exited with 2"]);
+  assert.deepEqual(semgrepScanStep({ ...scanned, errors: [{ message: "bad rule" }] }, none, 2).failures, [
     "semgrep error: bad rule",
   ]);
-  assert.deepEqual(semgrepScanStep(scanReport([], { paths: { scanned: [] } }), 0).failures, [
+  assert.deepEqual(semgrepScanStep({ errors: [], paths: { scanned: [] } }, none, 0).failures, [
     "semgrep scanned no files",
   ]);
+  const one = sarif([{ rule: "no-math-random", file: "src/a.ts", line: 1 }]);
+  assert.deepEqual(semgrepScanStep(scanned, one, 0).failures, ["semgrep reported findings but exited 0"]);
 });
 
 Deno.test("formatSummary() passes only with no findings and no failures", () => {
