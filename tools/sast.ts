@@ -179,8 +179,14 @@ export function semgrepScanStep(report: SemgrepScanReport, sarif: SemgrepSARIF, 
   };
 }
 
-/** The report printed at the end; the boolean says whether the gate passed. */
-export function formatSummary(steps: readonly StepResult[]): { text: string; passed: boolean } {
+/**
+ * The report printed at the end; the boolean says whether the gate passed.
+ * `reports` lists the SARIF files this run wrote.
+ */
+export function formatSummary(
+  steps: readonly StepResult[],
+  reports: readonly string[] = [],
+): { text: string; passed: boolean } {
   const lines = ["", "SAST summary"];
   for (const step of steps) {
     const status = step.failures.length > 0 ? "FAIL" : step.findings.length > 0 ? "FINDINGS" : "ok";
@@ -191,7 +197,7 @@ export function formatSummary(steps: readonly StepResult[]): { text: string; pas
   const findings = steps.reduce((n, s) => n + s.findings.length, 0);
   const failures = steps.reduce((n, s) => n + s.failures.length, 0);
   const passed = findings === 0 && failures === 0;
-  lines.push(`  SARIF: reports/deno-lint.sarif, reports/semgrep.sarif`);
+  lines.push(`  SARIF: ${reports.length > 0 ? reports.join(", ") : "none written"}`);
   lines.push(passed ? "PASS: no findings" : `FAIL: ${findings} finding(s), ${failures} failure(s)`);
   return { text: lines.join("\n"), passed };
 }
@@ -287,7 +293,12 @@ if (import.meta.main) {
   // A stale report from an earlier run must never be read, or uploaded, as this run's.
   for (const name of ["deno-lint.sarif", "semgrep.sarif"]) await removeIfPresent(new URL(`reports/${name}`, ROOT));
   const steps = [await runLint(), await runSemgrepTests(), await runSemgrepScan()];
-  const { text, passed } = formatSummary(steps);
+  const reports: string[] = [];
+  for (const name of ["deno-lint.sarif", "semgrep.sarif"]) {
+    const written = await Deno.stat(new URL(`reports/${name}`, ROOT)).then(() => true, () => false);
+    if (written) reports.push(`reports/${name}`);
+  }
+  const { text, passed } = formatSummary(steps, reports);
   const write = passed ? Deno.stdout : Deno.stderr;
   await write.write(new TextEncoder().encode(text + "\n"));
   Deno.exit(passed ? 0 : 1);

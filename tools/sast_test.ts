@@ -148,8 +148,9 @@ Deno.test("semgrepScanStep() fails on rule errors, exit codes that contradict th
 
 Deno.test("formatSummary() passes only with no findings and no failures", () => {
   const clean = { name: "deno lint", summary: "0 finding(s)", findings: [], failures: [] };
-  const pass = formatSummary([clean]);
+  const pass = formatSummary([clean], ["reports/deno-lint.sarif"]);
   assert.equal(pass.passed, true);
+  assert.match(pass.text, /SARIF: reports\/deno-lint\.sarif\n/);
   assert.match(pass.text, /deno lint\s+ok\s+0 finding\(s\)/);
   assert.match(pass.text, /PASS: no findings/);
 
@@ -170,4 +171,5 @@ Deno.test("formatSummary() passes only with no findings and no failures", () => 
   const broken = formatSummary([{ name: "semgrep", summary: "did not run", findings: [], failures: ["not found"] }]);
   assert.equal(broken.passed, false);
   assert.match(broken.text, /semgrep\s+FAIL\s+did not run\n\s+! not found/);
+  assert.match(broken.text, /SARIF: none written/);
 });
