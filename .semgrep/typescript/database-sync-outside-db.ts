@@ -1,4 +1,4 @@
-// Fixture for database-sync-outside-db (semgrep --test). The rule is scoped to src/ minus src/db/.
+// Fixture for database-sync-outside-db (semgrep --test). The rule is scoped to src/ minus src/db/ and tests.
 // ruleid: database-sync-outside-db
 import { DatabaseSync } from "node:sqlite";
 // ruleid: database-sync-outside-db
