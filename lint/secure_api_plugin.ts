@@ -14,7 +14,7 @@
  *   (`requirePermission`, `requireUser` or `publicRoute`) as its first handler,
  *   so nothing is reachable by omission (OWASP API5:2023, ASVS 5.0 8.2.1).
  * - `secure-api/no-console` — production code logs through the logger, which
- *   redacts and structures; `console.*` bypasses both (CWE-532).
+ *   redacts and structures; `console.*` bypasses both (CWE-532, ASVS 5.0 16.2.5).
  *
  * Rules that the issue scopes to production code look at the file name:
  * "source" means `src/**` and `main.ts` relative to the project root.
