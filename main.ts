@@ -10,6 +10,7 @@ import { createApp } from "./src/app.ts";
 import { bootstrap, initDatabase } from "./src/bootstrap.ts";
 import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "./src/config.ts";
 import { createDeps } from "./src/deps.ts";
+import { ApiError, problemResponse } from "./src/errors.ts";
 import { configureLogging } from "./src/logging.ts";
 import { createRateLimitStore } from "./src/ratelimit/create_store.ts";
 import { ensureDevCertificate } from "./src/tls/dev_cert.ts";
@@ -36,7 +37,16 @@ const deps = createDeps(config, db, {
   logger: getLogger(["secure-api", "audit"]),
   rateLimitStore: await createRateLimitStore(config, getLogger(["secure-api", "ratelimit"])),
 });
-const generated = await bootstrap(deps);
+let generated: string | null;
+try {
+  generated = await bootstrap(deps);
+} catch (error) {
+  // A bootstrap password that breaks the password policy is a configuration error: one line, no stack.
+  if (!(error instanceof ApiError)) throw error;
+  stderr(`secure-api: configuration error: APP_ADMIN_PASSWORD: ${error.errors?.[0]?.message ?? error.message}`);
+  db.close();
+  Deno.exit(1);
+}
 if (generated !== null) {
   stderr(`secure-api: created admin user "${config.adminUsername}" with the one-time password: ${generated}`);
   stderr("secure-api: store it now; it is not shown again.");
@@ -50,9 +60,12 @@ const server = Deno.serve({
   cert: await Deno.readTextFile(tls.certFile),
   key: await Deno.readTextFile(tls.keyFile),
   onListen: ({ hostname, port }) => log.info("listening on {url}", { url: `https://${hostname}:${port}` }),
+  // Only reached if the app itself fails to produce a response (its own onError handles the rest);
+  // still a problem+json body whose id matches the log line (SPEC §5).
   onError: (error) => {
-    log.error("unhandled server error: {error}", { error });
-    return new Response(null, { status: 500 });
+    const requestId = crypto.randomUUID();
+    log.error("unhandled server error ({requestId}): {error}", { requestId, error });
+    return problemResponse(new ApiError("internal", "An unexpected error occurred."), "/", requestId);
   },
 }, app.fetch);
 
@@ -70,25 +83,58 @@ deps.audit.append({
 deps.audit.logHead();
 
 let stopping = false;
+
+/**
+ * Graceful stop: close the listener at once (new connections are refused),
+ * let the requests in flight finish until the deadline, record
+ * `sys_shutdown`, close the rate-limit store and the database (the last
+ * connection's close checkpoints the WAL into app.db and removes
+ * app.db-wal), flush the log sinks, exit 0 — or 1 when the deadline passed.
+ */
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info("{signal}: stopping; in-flight requests have {ms} ms", { signal, ms: config.shutdownTimeoutMs });
-  const deadline = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), config.shutdownTimeoutMs));
-  // shutdown() stops accepting at once and resolves when in-flight requests have finished.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), config.shutdownTimeoutMs);
+  });
   const outcome = await Promise.race([server.shutdown().then(() => "drained" as const), deadline]);
-  deps.audit.append({ event: "sys_shutdown", client: "local", detail: { signal, outcome } });
-  deps.audit.logHead();
-  await deps.rateLimitStore.close();
+  clearTimeout(timer);
+  let code = outcome === "drained" ? 0 : 1;
+  try {
+    deps.audit.append({ event: "sys_shutdown", client: "local", detail: { signal, outcome } });
+    deps.audit.logHead();
+  } catch (error) {
+    code = 1;
+    log.error("could not record sys_shutdown: {error}", { error });
+  }
+  try {
+    await deps.rateLimitStore.close();
+  } catch (error) {
+    log.warning("the rate-limit store did not close cleanly: {error}", { error });
+  }
   db.close();
   await dispose();
-  Deno.exit(outcome === "drained" ? 0 : 1);
+  Deno.exit(code);
 }
 
+/** Last resort for an error nothing handled: record it, flush, exit 70 (EX_SOFTWARE). */
 async function crash(error: unknown): Promise<void> {
+  if (stopping) {
+    // A request cut off by the shutdown deadline may fail on the closed database; shutdown() exits.
+    log.error("error while stopping: {error}", { error });
+    return;
+  }
+  stopping = true;
   try {
-    deps.audit.append({ event: "sys_crash", client: "local", detail: { error: String(error) } });
+    try {
+      deps.audit.append({ event: "sys_crash", client: "local", detail: { error: String(error) } });
+    } catch {
+      // The database may be what failed; the log line below still records the crash.
+    }
     log.fatal("crash: {error}", { error });
+    db.close();
     await dispose();
   } finally {
     Deno.exit(70);

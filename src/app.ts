@@ -4,6 +4,7 @@
  *
  * 1. `requestId`        — every response and log line gets an id
  * 2. `securityHeaders`  — on every response, errors included
+ *    `tarpit`           — holds 429s for their Retry-After (≤ 1 s), so a flood cannot spin
  * 3. `clientAddress`    — the peer, or the client behind a trusted proxy
  * 4. `auditFailures`    — records 403s and rejected input from everything below
  * 5. `rateLimit(client)`— before authentication: a flood never reaches the KDF
@@ -22,15 +23,18 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import type { AppEnv } from "./app_env.ts";
 import type { AppDeps } from "./deps.ts";
 import { ApiError, errorHandler, problemResponse } from "./errors.ts";
+import { buildOpenAPI } from "./openapi.ts";
 import { auditFailures } from "./middleware/audit_failures.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { clientAddress } from "./middleware/client_address.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
 import { requestId } from "./middleware/request_id.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
+import { tarpit } from "./middleware/tarpit.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { AUTH_POLICY_ROUTES, authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { openAPIRoutes } from "./routes/openapi.ts";
 import { productRoutes } from "./routes/products.ts";
 import { roleRoutes } from "./routes/roles.ts";
 import { userRoutes } from "./routes/users.ts";
@@ -42,16 +46,18 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Builds the application over `deps`. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { config, audit, rateLimitStore: store, policies } = deps;
-  const logger = deps.logger ?? getLogger(["secure-api", "http"]);
+  const logger = getLogger(["secure-api", "http"]);
+  const rateLimitLogger = getLogger(["secure-api", "ratelimit"]);
   const app = new Hono<AppEnv>();
   const policyFor = (c: Context<AppEnv>) =>
     AUTH_POLICY_ROUTES.has(`${c.req.method} ${c.req.path}`) ? policies.auth : policies.api;
 
   app.use(requestId());
   app.use(securityHeaders());
+  app.use(tarpit(deps.tarpit));
   app.use(clientAddress({ trustedProxies: config.trustProxy }));
   app.use(auditFailures({ audit }));
-  app.use(rateLimit({ store, policyFor, scope: "client", audit, logger, clock: deps.clock }));
+  app.use(rateLimit({ store, policyFor, scope: "client", audit, logger: rateLimitLogger, clock: deps.clock }));
   if (config.corsOrigins.length > 0) {
     app.use(cors({
       origin: [...config.corsOrigins],
@@ -79,9 +85,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     },
   }));
   app.use(authenticate({ authenticator: deps.authenticator }));
-  app.use(rateLimit({ store, policyFor, scope: "user", audit, logger, clock: deps.clock }));
+  app.use(rateLimit({ store, policyFor, scope: "user", audit, logger: rateLimitLogger, clock: deps.clock }));
 
   app.route("/", healthRoutes());
+  app.route("/", openAPIRoutes(buildOpenAPI));
   app.route("/auth", authRoutes(deps));
   app.route("/products", productRoutes(deps));
   app.route("/users", userRoutes(deps));

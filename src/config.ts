@@ -123,8 +123,32 @@ const ratePolicy = (fallback: string) =>
       ctx.addIssue({ code: "custom", message: 'must be "<quota>/<window seconds>", e.g. 600/60' });
       return z.NEVER;
     }
-    return { quota: Number(match[1]), windowSeconds: Number(match[2]) };
+    const quota = Number(match[1]);
+    const windowSeconds = Number(match[2]);
+    // GCRA spaces requests by window/quota in whole microseconds: finer than that is not a rate.
+    if (quota > windowSeconds * 1_000_000) {
+      ctx.addIssue({ code: "custom", message: "allows more than one request per microsecond" });
+      return z.NEVER;
+    }
+    return { quota, windowSeconds };
   });
+
+/** `memory`, or a redis:// / rediss:// URL with a host. Never echoes the value: it may hold a password. */
+function isRateLimitStore(value: string): boolean {
+  if (value === "memory") return true;
+  try {
+    const url = new URL(value);
+    return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** A trusted-proxy block; `/0` is refused because it would let every client write its own address. */
+function parseTrustedProxy(text: string): CIDR | null {
+  const cidr = parseCIDR(text);
+  return cidr && cidr.prefix > 0 ? cidr : null;
+}
 
 function parseOrigin(text: string): string | null {
   if (text === "*") return null;
@@ -147,10 +171,10 @@ const schema = z.object({
   APP_TLS_KEY: optionalText,
   APP_PBKDF2_ITERATIONS: integer(1_000, 10_000_000, 600_000),
   APP_PEPPER: z.string().min(32, "must be at least 32 characters").optional(),
-  APP_TRUST_PROXY: list(parseCIDR, "an IP address or CIDR"),
+  APP_TRUST_PROXY: list(parseTrustedProxy, "an IP address or CIDR of your proxies (a /0 trusts everyone)"),
   APP_RATE_LIMIT_STORE: z.string().trim().default("memory").refine(
-    (v) => v === "memory" || /^rediss?:\/\/[^\s]+$/.test(v),
-    'must be "memory" or a redis:// URL',
+    isRateLimitStore,
+    'must be "memory" or a redis://host:port URL',
   ),
   APP_RATE_LIMIT_AUTH: ratePolicy("10/60"),
   APP_RATE_LIMIT_API: ratePolicy("600/60"),

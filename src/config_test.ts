@@ -75,3 +75,94 @@ Deno.test("parseConfig() ignores variables it does not know and empty values", (
   const config = parseConfig({ APP_PORT: "", HOME: "/root", APP_UNKNOWN: "x" });
   assert.equal(config.port, 8443);
 });
+
+Deno.test("parseConfig() rate-limit and proxy variables", async (t) => {
+  const oneLineError = (env: Record<string, string>, message: RegExp) =>
+    assert.throws(() => parseConfig(env), (error: unknown) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, message);
+      assert.ok(!error.message.includes("\n"), "one line");
+      return true;
+    }, JSON.stringify(env));
+
+  await t.step("APP_RATE_LIMIT_AUTH and APP_RATE_LIMIT_API read quota/window seconds", () => {
+    const config = parseConfig({ APP_RATE_LIMIT_AUTH: "5/30", APP_RATE_LIMIT_API: " 1200/60 " });
+    assert.deepEqual(config.rateLimitAuth, { quota: 5, windowSeconds: 30 });
+    assert.deepEqual(config.rateLimitApi, { quota: 1_200, windowSeconds: 60 });
+    assert.deepEqual(parseConfig({ APP_RATE_LIMIT_API: "1000000/1" }).rateLimitApi, {
+      quota: 1_000_000,
+      windowSeconds: 1,
+    });
+  });
+
+  await t.step("a malformed or meaningless policy names its variable", () => {
+    for (
+      const bad of ["10", "10/", "/60", "0/60", "10/0", "-1/60", "1.5/60", "10/60s", "10 / 60", "1e3/60", "ten/60"]
+    ) {
+      oneLineError(
+        { APP_RATE_LIMIT_AUTH: bad },
+        /^APP_RATE_LIMIT_AUTH: must be "<quota>\/<window seconds>", e\.g\. 600\/60$/,
+      );
+      oneLineError({ APP_RATE_LIMIT_API: bad }, /^APP_RATE_LIMIT_API: must be "<quota>\/<window seconds>"/);
+    }
+    oneLineError(
+      { APP_RATE_LIMIT_API: "1000001/1" },
+      /^APP_RATE_LIMIT_API: allows more than one request per microsecond$/,
+    );
+    oneLineError({ APP_RATE_LIMIT_API: "1000000000/60" }, /^APP_RATE_LIMIT_API: must be/);
+    oneLineError({ APP_RATE_LIMIT_API: "10/1000000" }, /^APP_RATE_LIMIT_API: must be/);
+  });
+
+  await t.step("APP_RATE_LIMIT_STORE is memory or a redis URL with a host", () => {
+    assert.deepEqual(parseConfig({}).rateLimitStore, { kind: "memory" });
+    assert.deepEqual(parseConfig({ APP_RATE_LIMIT_STORE: "memory" }).rateLimitStore, { kind: "memory" });
+    for (
+      const url of [
+        "redis://127.0.0.1:6379",
+        "redis://localhost",
+        "rediss://:pw@cache.internal:6380/2",
+        "redis://[::1]:6379",
+      ]
+    ) {
+      assert.deepEqual(parseConfig({ APP_RATE_LIMIT_STORE: url }).rateLimitStore, { kind: "redis", url });
+    }
+    for (const bad of ["redis://", "redis:/host", "http://cache:6379", "Memory", "cache:6379", "redis"]) {
+      oneLineError(
+        { APP_RATE_LIMIT_STORE: bad },
+        /^APP_RATE_LIMIT_STORE: must be "memory" or a redis:\/\/host:port URL$/,
+      );
+    }
+  });
+
+  await t.step("a bad APP_RATE_LIMIT_STORE is not echoed, since it may carry a password", () => {
+    assert.throws(() => parseConfig({ APP_RATE_LIMIT_STORE: "redis://:hunter2-secret@" }), (error: Error) => {
+      assert.equal(error.message.includes("hunter2-secret"), false);
+      return true;
+    });
+  });
+
+  await t.step("APP_RATE_LIMIT_MAX_KEYS bounds the in-memory store", () => {
+    assert.equal(parseConfig({}).rateLimitMaxKeys, 100_000);
+    assert.equal(parseConfig({ APP_RATE_LIMIT_MAX_KEYS: "250000" }).rateLimitMaxKeys, 250_000);
+    oneLineError({ APP_RATE_LIMIT_MAX_KEYS: "99" }, /^APP_RATE_LIMIT_MAX_KEYS: must be at least 100$/);
+    oneLineError({ APP_RATE_LIMIT_MAX_KEYS: "10000001" }, /^APP_RATE_LIMIT_MAX_KEYS: must be at most 10000000$/);
+    oneLineError({ APP_RATE_LIMIT_MAX_KEYS: "1e5" }, /^APP_RATE_LIMIT_MAX_KEYS: must be a whole number$/);
+  });
+
+  await t.step("APP_TRUST_PROXY reads comma-separated addresses and CIDRs", () => {
+    assert.deepEqual(parseConfig({}).trustProxy, []);
+    const proxies = parseConfig({ APP_TRUST_PROXY: "10.0.0.0/8, 192.0.2.7 ,2001:db8::/48,," }).trustProxy;
+    assert.deepEqual(proxies.map((p) => [p.version, p.prefix]), [[4, 8], [4, 32], [6, 48]]);
+  });
+
+  await t.step("APP_TRUST_PROXY refuses junk and a /0 that would trust every client", () => {
+    oneLineError(
+      { APP_TRUST_PROXY: "10.0.0.0/8,proxy.internal" },
+      /^APP_TRUST_PROXY: "proxy\.internal" is not an IP address or CIDR/,
+    );
+    oneLineError({ APP_TRUST_PROXY: "10.0.0.0/33" }, /^APP_TRUST_PROXY: "10\.0\.0\.0\/33" is not/);
+    oneLineError({ APP_TRUST_PROXY: "010.0.0.1" }, /^APP_TRUST_PROXY: "010\.0\.0\.1" is not/);
+    oneLineError({ APP_TRUST_PROXY: "0.0.0.0/0" }, /^APP_TRUST_PROXY: "0\.0\.0\.0\/0" is not .*a \/0 trusts everyone/);
+    oneLineError({ APP_TRUST_PROXY: "::/0" }, /^APP_TRUST_PROXY: "::\/0" is not/);
+  });
+});

@@ -10,6 +10,7 @@ import { Authenticator } from "./auth/authenticator.ts";
 import { BruteForceGuard } from "./auth/brute_force.ts";
 import { CredentialCache } from "./auth/credential_cache.ts";
 import { KDFGuard } from "./auth/kdf_guard.ts";
+import { PrincipalCache } from "./auth/principal_cache.ts";
 import type { Config } from "./config.ts";
 import { type KDF, PasswordHasher } from "./crypto/password.ts";
 import type { Database } from "./db/database.ts";
@@ -20,6 +21,7 @@ import { createUsersRepo, type UsersRepo } from "./db/users_repo.ts";
 import { MemoryRateLimitStore } from "./ratelimit/memory_store.ts";
 import { type RatePolicy, ratePolicy } from "./ratelimit/policy.ts";
 import type { RateLimitStore } from "./ratelimit/store.ts";
+import type { TarpitOptions } from "./middleware/tarpit.ts";
 import { Accounts } from "./services/accounts.ts";
 import { Roles } from "./services/roles.ts";
 
@@ -36,12 +38,15 @@ export interface AppDeps {
   readonly cache: CredentialCache;
   readonly kdfGuard: KDFGuard;
   readonly bruteForce: BruteForceGuard;
+  readonly principals: PrincipalCache;
   readonly authenticator: Authenticator;
   readonly accounts: Accounts;
   readonly roleAdmin: Roles;
   readonly rateLimitStore: RateLimitStore;
   readonly policies: { readonly auth: RatePolicy; readonly api: RatePolicy };
   readonly logger: Logger | null;
+  /** Tarpit settings; tests replace the sleep. */
+  readonly tarpit: TarpitOptions;
   /** Milliseconds since the epoch. */
   readonly clock: () => number;
 }
@@ -56,6 +61,8 @@ export interface DepsOverrides {
   rateLimitStore?: RateLimitStore;
   /** Where log lines go. Default none. */
   logger?: Logger | null;
+  /** How refused (429) responses are held. Default: up to 1 s, at most 1024 at once. */
+  tarpit?: TarpitOptions;
 }
 
 /** Wires the dependencies for `config` over `db`. */
@@ -74,7 +81,19 @@ export function createDeps(config: Config, db: Database, overrides: DepsOverride
   const cache = new CredentialCache({ clock });
   const kdfGuard = new KDFGuard({ concurrency: config.kdfConcurrency, maxQueue: config.kdfQueue });
   const bruteForce = new BruteForceGuard({ clock, maxKeys: config.rateLimitMaxKeys });
-  const authenticator = new Authenticator({ db, users, tokens, hasher, cache, kdfGuard, bruteForce, audit, clock });
+  const principals = new PrincipalCache(db, users, { stamp: (hash) => cache.stampOf(hash) });
+  const authenticator = new Authenticator({
+    db,
+    users,
+    tokens,
+    hasher,
+    cache,
+    kdfGuard,
+    bruteForce,
+    audit,
+    principals,
+    clock,
+  });
   return {
     config,
     db,
@@ -87,12 +106,14 @@ export function createDeps(config: Config, db: Database, overrides: DepsOverride
     cache,
     kdfGuard,
     bruteForce,
+    principals,
     authenticator,
     accounts: new Accounts({ db, users, roles, authenticator, audit, clock: dateClock }),
     roleAdmin: new Roles({ db, roles, audit, clock: dateClock }),
     rateLimitStore: overrides.rateLimitStore ?? new MemoryRateLimitStore({ maxKeys: config.rateLimitMaxKeys, clock }),
     policies: { auth: ratePolicy("auth", config.rateLimitAuth), api: ratePolicy("api", config.rateLimitApi) },
     logger,
+    tarpit: overrides.tarpit ?? {},
     clock,
   };
 }

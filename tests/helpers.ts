@@ -58,6 +58,11 @@ export interface TestAppOptions {
   /** Replaces the counting PBKDF2. */
   kdf?: KDF;
   rateLimitStore?: RateLimitStore;
+  /**
+   * A database file instead of the in-memory one (created and migrated), so a
+   * second connection — the admin CLI, another instance — can share it.
+   */
+  dbPath?: string;
 }
 
 /** A user made by {@link TestApp.user}. */
@@ -99,10 +104,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     APP_RATE_LIMIT_AUTH: "100000/60",
     ...options.env,
   });
-  const db = await testDatabase();
+  const db = options.dbPath ? openDatabase(options.dbPath) : await testDatabase();
+  if (options.dbPath) migrate(db, migrations ??= await loadMigrations());
   const clock = new FakeClock();
   const kdf = new CountingKDF(options.kdf);
-  const overrides: DepsOverrides = { clock: clock.now, kdf: kdf.kdf };
+  // 429s are answered at once in tests; src/middleware/tarpit_test.ts covers the hold.
+  const overrides: DepsOverrides = { clock: clock.now, kdf: kdf.kdf, tarpit: { sleep: () => Promise.resolve() } };
   if (options.rateLimitStore) overrides.rateLimitStore = options.rateLimitStore;
   const deps = createDeps(config, db, overrides);
   deps.roles.syncCatalogue(new Date(clock.now()).toISOString());

@@ -23,6 +23,7 @@ import { ApiError, unauthenticated } from "../errors.ts";
 import type { BruteForceGuard } from "./brute_force.ts";
 import type { CredentialCache } from "./credential_cache.ts";
 import type { KDFGuard } from "./kdf_guard.ts";
+import type { PrincipalCache } from "./principal_cache.ts";
 
 /** The shape every username has; anything else cannot exist and skips the KDF. */
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,64}$/;
@@ -57,6 +58,7 @@ export interface AuthenticatorOptions {
   kdfGuard: KDFGuard;
   bruteForce: BruteForceGuard;
   audit: AuditLog;
+  principals: PrincipalCache;
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number;
   /** Token idle lifetime. Default 30 minutes. */
@@ -85,7 +87,7 @@ export class Authenticator {
 
   /** Verifies Basic credentials. Throws 401, 429 (throttled) or 503 (KDF queue full). */
   async basic(username: string, password: string, ctx: AuthContext): Promise<Authenticated> {
-    const { bruteForce, cache, users } = this.#o;
+    const { bruteForce, cache } = this.#o;
     const gate = bruteForce.check(username, ctx.clientKey);
     if (!gate.allowed) {
       const seconds = Math.max(1, Math.ceil(gate.retryAfterMs / 1000));
@@ -97,18 +99,23 @@ export class Authenticator {
     const cacheKey = cache.keyOf(username, password);
     const cachedId = cache.get(cacheKey);
     if (cachedId !== undefined) {
-      const principal = users.loadPrincipal(cachedId);
-      if (principal && !principal.disabled) return { principal, scheme: "basic", tokenHash: null };
+      // The principal cache re-reads on any change to the user (password included, made by
+      // any process), and carries a stamp of the stored hash: a cached password that is no
+      // longer the stored one — reset by the admin CLI or another instance — is refused here.
+      const current = this.#o.principals.loadWithStamp(cachedId);
+      if (current && !current.principal.disabled && cache.hasStamp(cacheKey, current.stamp)) {
+        return { principal: current.principal, scheme: "basic", tokenHash: null };
+      }
       cache.evictUser(cachedId);
     }
 
     const { user, verified } = await this.#checkPassword(username, password);
     if (verified) {
-      cache.set(cacheKey, verified.id);
       bruteForce.recordSuccess(username, ctx.clientKey);
-      await this.#rehashIfWeak(verified.id, verified.passwordHash, password);
+      const stored = await this.#rehashIfWeak(verified.id, verified.passwordHash, password);
+      cache.set(cacheKey, verified.id, stored);
       this.#o.audit.append({ ...ctx, event: "authn_login_success", target: `user:${verified.id}` });
-      return { principal: users.loadPrincipal(verified.id)!, scheme: "basic", tokenHash: null };
+      return { principal: this.#o.principals.load(verified.id)!, scheme: "basic", tokenHash: null };
     }
 
     const outcome = bruteForce.recordFailure(username, ctx.clientKey);
@@ -123,14 +130,14 @@ export class Authenticator {
 
   /** Verifies a bearer token. Throws 401. */
   bearer(token: string, ctx: AuthContext): Authenticated {
-    const { tokens, users } = this.#o;
+    const { tokens, principals } = this.#o;
     const now = this.#o.clock();
     const tokenHash = TOKEN_PATTERN.test(token) ? hashToken(token) : null;
     const record = tokenHash ? tokens.find(tokenHash) : undefined;
     let reason = "unknown";
     if (record && tokenHash) {
       const expired = now >= record.expiresAt || now - record.lastUsedAt >= this.#o.tokenIdleMs;
-      const principal = expired ? undefined : users.loadPrincipal(record.userId);
+      const principal = expired ? undefined : principals.load(record.userId);
       if (principal && !principal.disabled) {
         if (now - record.lastUsedAt >= this.#o.touchIntervalMs) tokens.touch(tokenHash, now);
         return { principal, scheme: "bearer", tokenHash };
@@ -227,9 +234,11 @@ export class Authenticator {
     return { user, verified: fresh ? current : null };
   }
 
-  async #rehashIfWeak(userId: number, storedHash: string, password: string): Promise<void> {
-    if (!this.#o.hasher.needsRehash(storedHash)) return;
+  /** Rehashes with the current parameters when needed; returns the hash stored now. */
+  async #rehashIfWeak(userId: number, storedHash: string, password: string): Promise<string> {
+    if (!this.#o.hasher.needsRehash(storedHash)) return storedHash;
     const stronger = await this.hashPassword(password);
-    this.#o.users.replacePasswordHash(userId, storedHash, stronger, new Date(this.#o.clock()).toISOString());
+    const now = new Date(this.#o.clock()).toISOString();
+    return this.#o.users.replacePasswordHash(userId, storedHash, stronger, now) ? stronger : storedHash;
   }
 }

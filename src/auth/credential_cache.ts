@@ -9,9 +9,14 @@
  * - The key is keyed by a random per-process secret: the cache holds no
  *   password or password hash, and its keys are useless outside the process.
  * - Password change, disable and delete call {@link CredentialCache.evictUser}.
+ * - Each entry also remembers a stamp of the password hash it was verified
+ *   against, and {@link CredentialCache.isCurrent} compares it with the hash
+ *   stored now. Eviction only reaches this process's cache; the stamp makes a
+ *   password set elsewhere — `deno task admin reset-password`, or another
+ *   server instance — end the old password here on the very next request.
  * - Bounded (LRU) and time-limited (TTL).
  */
-import { createHmac } from "node:crypto";
+import { hmacSHA256 } from "../crypto/hmac.ts";
 import { LRUMap } from "../util/lru_map.ts";
 
 /** Options for {@link CredentialCache}. */
@@ -28,13 +33,15 @@ export interface CredentialCacheOptions {
 
 interface Entry {
   readonly userId: number;
+  /** HMAC of the password hash the credentials were verified against ("" when none was given). */
+  readonly stamp: string;
   readonly expiresAt: number;
 }
 
 /** Maps verified credentials to user ids. */
 export class CredentialCache {
   readonly #ttlMs: number;
-  readonly #secret: Uint8Array;
+  readonly #mac: (message: string) => string;
   readonly #clock: () => number;
   readonly #entries: LRUMap<string, Entry>;
   readonly #keysByUser = new Map<number, Set<string>>();
@@ -47,14 +54,14 @@ export class CredentialCache {
       clock = Date.now,
     } = options;
     this.#ttlMs = ttlMs;
-    this.#secret = secret;
+    this.#mac = hmacSHA256(secret);
     this.#clock = clock;
     this.#entries = new LRUMap(maxEntries);
   }
 
   /** The cache key for presented credentials (exact bytes, as sent). */
   keyOf(username: string, password: string): string {
-    return createHmac("sha256", this.#secret).update(username).update("\0").update(password).digest("base64");
+    return this.#mac(`${username}\0${password}`);
   }
 
   /** The user id cached under `key`, if still fresh. */
@@ -68,15 +75,40 @@ export class CredentialCache {
     return entry.userId;
   }
 
-  /** Caches `key` → `userId` for the TTL. */
-  set(key: string, userId: number): void {
+  /**
+   * Caches `key` → `userId` for the TTL. `passwordHash` is the stored hash the
+   * credentials were just verified against; only an HMAC of it is kept.
+   */
+  set(key: string, userId: number, passwordHash = ""): void {
     const previous = this.#entries.peek(key);
     if (previous) this.#forget(key, previous.userId);
-    this.#entries.set(key, { userId, expiresAt: this.#clock() + this.#ttlMs });
+    this.#entries.set(key, { userId, stamp: this.stampOf(passwordHash), expiresAt: this.#clock() + this.#ttlMs });
     let keys = this.#keysByUser.get(userId);
     if (!keys) this.#keysByUser.set(userId, keys = new Set());
     keys.add(key);
     this.#pruneIndex(userId);
+  }
+
+  /**
+   * True when the entry under `key` was verified against `passwordHash`, the
+   * hash stored now. False (and the entry is dropped) when the password has
+   * changed since, wherever that happened.
+   */
+  isCurrent(key: string, passwordHash: string): boolean {
+    return this.hasStamp(key, this.stampOf(passwordHash));
+  }
+
+  /**
+   * {@link CredentialCache.isCurrent} with the stamp computed in advance (the
+   * principal cache computes it once per load, so a cache hit costs a string
+   * comparison, not a second HMAC).
+   */
+  hasStamp(key: string, stamp: string): boolean {
+    const entry = this.#entries.peek(key);
+    if (!entry) return false;
+    if (entry.stamp !== "" && entry.stamp === stamp) return true;
+    this.#forget(key, entry.userId);
+    return false;
   }
 
   /** Drops every entry of `userId` at once (password change, disable, delete). */
@@ -88,6 +120,12 @@ export class CredentialCache {
   /** Number of cached credentials. */
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** The stamp of a stored password hash: an HMAC under this cache's secret ("" for none). */
+  stampOf(passwordHash: string): string {
+    if (passwordHash === "") return "";
+    return this.#mac(`stamp\0${passwordHash}`);
   }
 
   #forget(key: string, userId: number): void {

@@ -76,15 +76,16 @@ export function createUsersRepo(db: Database) {
     "SELECT id, username, password_hash, disabled, created_at, updated_at FROM users WHERE username = :username",
   );
   const principal = db.prepare(`
-    SELECT u.id, u.username, u.disabled,
+    SELECT u.id, u.username, u.disabled, u.password_hash,
       (SELECT group_concat(role) FROM (SELECT role FROM user_roles WHERE user_id = u.id ORDER BY role)) AS roles,
       (SELECT group_concat(permission) FROM (
          SELECT DISTINCT rp.permission FROM user_roles ur JOIN role_permissions rp ON rp.role = ur.role
          WHERE ur.user_id = u.id)) AS permissions
     FROM users u WHERE u.id = :id`);
+  // Ids come from a mark that only rises (sql/003): a deleted user's id never names a new user.
   const insert = db.prepare(
-    `INSERT INTO users (username, password_hash, created_at, updated_at)
-     VALUES (:username, :hash, :now, :now)`,
+    `INSERT INTO users (id, username, password_hash, created_at, updated_at)
+     VALUES ((SELECT last_id + 1 FROM user_id_high_water WHERE singleton = 1), :username, :hash, :now, :now)`,
   );
   const rolesOf = db.prepare("SELECT role FROM user_roles WHERE user_id = :id ORDER BY role");
   const grant = db.prepare("INSERT INTO user_roles (user_id, role) VALUES (:id, :role)");
@@ -106,6 +107,27 @@ export function createUsersRepo(db: Database) {
   );
   const count = db.prepare("SELECT count(*) AS n FROM users");
 
+  const loadWithHash = (id: number) => {
+    const row = principal.get<{
+      id: number;
+      username: string;
+      disabled: number;
+      password_hash: string;
+      roles: string | null;
+      permissions: string | null;
+    }>({ id });
+    if (!row) return undefined;
+    // Frozen: principals are shared across requests by the principal cache.
+    const user: Principal = Object.freeze({
+      id: row.id,
+      username: row.username,
+      disabled: row.disabled === 1,
+      roles: Object.freeze(splitList(row.roles)),
+      permissions: new Set(splitList(row.permissions).filter(isPermission)),
+    });
+    return { principal: user, passwordHash: row.password_hash };
+  };
+
   return {
     /** The user with `id`, or undefined. */
     findById(id: number): UserRecord | undefined {
@@ -119,17 +141,14 @@ export function createUsersRepo(db: Database) {
     },
     /** The user with roles and effective permissions, in one query. */
     loadPrincipal(id: number): Principal | undefined {
-      const row = principal.get<
-        { id: number; username: string; disabled: number; roles: string | null; permissions: string | null }
-      >({ id });
-      if (!row) return undefined;
-      return {
-        id: row.id,
-        username: row.username,
-        disabled: row.disabled === 1,
-        roles: splitList(row.roles),
-        permissions: new Set(splitList(row.permissions).filter(isPermission)),
-      };
+      return loadWithHash(id)?.principal;
+    },
+    /**
+     * {@link loadPrincipal} plus the stored password hash, still one query: the
+     * credential cache checks that a cached password is still the current one.
+     */
+    loadPrincipalWithHash(id: number): { principal: Principal; passwordHash: string } | undefined {
+      return loadWithHash(id);
     },
     /** Inserts a user; throws a UNIQUE violation when the name is taken in any case. */
     create(username: string, passwordHash: string, now: string): number {

@@ -8,8 +8,11 @@
  * `excess_rate_limit_exceeded` audit row per key per window — not one per
  * request, so a flood cannot flood the audit log.
  *
- * When the store fails (Redis down) the policy decides: `auth` fails closed
- * with 503, `api` fails open with a warning; both recover by themselves.
+ * When the store is unreachable (Redis down) the policy decides: `auth`
+ * fails closed with 503, `api` fails open with a warning (at most one per
+ * `warnIntervalMs`, counting what it let through, so an outage under load
+ * does not flood the log); both recover by themselves. Any other error from
+ * the store is a bug and surfaces as a 500, never as a silent fail-open.
  */
 import type { Logger } from "@logtape/logtape";
 import type { Context, MiddlewareHandler } from "hono";
@@ -19,7 +22,7 @@ import { ApiError } from "../errors.ts";
 import { LRUMap } from "../util/lru_map.ts";
 import type { GCRADecision } from "../ratelimit/gcra.ts";
 import { rateLimitHeader, type RatePolicy } from "../ratelimit/policy.ts";
-import type { RateLimitStore } from "../ratelimit/store.ts";
+import { type RateLimitStore, StoreUnavailableError } from "../ratelimit/store.ts";
 import { auditContext } from "./audit_context.ts";
 
 /** Options for {@link rateLimit}. */
@@ -36,14 +39,30 @@ export interface RateLimitOptions {
   logger?: Logger | null;
   /** Milliseconds since the epoch, for audit de-duplication. Default `Date.now`. */
   clock?: () => number;
-  /** Keys remembered for audit de-duplication. Default 10000. */
+  /**
+   * Keys remembered for audit de-duplication (LRU). Default 10000. A key
+   * evicted early can be audited again within its window; each such row
+   * still costs its key a full quota of requests first.
+   */
   maxAuditKeys?: number;
+  /** Least time between two fail-open warnings, in ms. Default 10000. */
+  warnIntervalMs?: number;
 }
 
 /** Limits requests per client or per user. */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
-  const { store, policyFor, scope, audit, logger = null, clock = Date.now, maxAuditKeys = 10_000 } = options;
+  const {
+    store,
+    policyFor,
+    scope,
+    audit,
+    logger = null,
+    clock = Date.now,
+    maxAuditKeys = 10_000,
+    warnIntervalMs = 10_000,
+  } = options;
   const audited = new LRUMap<string, number>(maxAuditKeys);
+  const outage = { lastWarning: -Infinity, unwarned: 0 };
 
   const identity = (c: Context<AppEnv>): string | null => {
     if (scope === "client") return `c:${c.var.client.key}`;
@@ -56,16 +75,25 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
       const result = store.consume(key, policy);
       return result instanceof Promise ? await result : result;
     } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
       if (policy.onStoreError === "closed") {
         throw new ApiError("service-unavailable", "Rate limiting is unavailable; retry shortly.", {
           cause: error,
           headers: { "Retry-After": "5" },
         });
       }
-      logger?.warn("rate-limit store unavailable; {policy} fails open: {error}", {
-        policy: policy.name,
-        error: (error as Error).message,
-      });
+      outage.unwarned++;
+      const now = clock();
+      if (now - outage.lastWarning >= warnIntervalMs) {
+        logger?.warn("rate-limit store unavailable; {scope} {policy} fails open ({allowed} requests): {error}", {
+          scope,
+          policy: policy.name,
+          allowed: outage.unwarned,
+          error: error.message,
+        });
+        outage.lastWarning = now;
+        outage.unwarned = 0;
+      }
       return null;
     }
   };
@@ -79,6 +107,8 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
     if (decision === null) return next();
 
     if (!decision.allowed) {
+      // The 429 carries this pass's headers; an outer pass must not overwrite them.
+      c.set("rateLimitRemaining", 0);
       const now = clock();
       if ((audited.peek(key) ?? 0) <= now) {
         audited.set(key, now + policy.windowMs);

@@ -1,8 +1,15 @@
 /**
  * Response hardening on every response, errors included (SPEC §4; OWASP
- * Secure Headers Project, ASVS 5.0 3.4): Hono's `secureHeaders` configured
- * for a JSON API, plus `Cache-Control: no-store` so no proxy or browser keeps
- * an authenticated response, and no `Server` or `X-Powered-By`.
+ * REST Security Cheat Sheet "Security headers", ASVS 5.0 3.4): Hono's
+ * `secureHeaders` configured for a JSON API, plus `Cache-Control: no-store`
+ * so no proxy or browser keeps an authenticated response, and no `Server` or
+ * `X-Powered-By`.
+ *
+ * Hono's defaults for HTML documents (`X-XSS-Protection`, `X-DNS-Prefetch-
+ * Control`, `X-Download-Options`, `X-Permitted-Cross-Domain-Policies`,
+ * `Origin-Agent-Cluster`, `Cross-Origin-Opener-Policy`) are switched off:
+ * they govern pages a browser renders, which this API never serves, and each
+ * header costs validation on every response (measured in BENCHMARKS.md).
  */
 import type { MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
@@ -20,6 +27,12 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     crossOriginResourcePolicy: "same-origin",
     contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
     removePoweredBy: true,
+    xXssProtection: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    originAgentCluster: false,
+    crossOriginOpenerPolicy: false,
   });
   return async function securityHeaders(c, next) {
     await hono(c, next);

@@ -91,18 +91,28 @@ export function parseIP(text: string): IPAddress | null {
   return { version: 6, bytes: v6 };
 }
 
-/** Parses `addr/prefix`; a bare address is a /32 or /128 block. */
+/**
+ * Parses `addr/prefix`; a bare address is a /32 or /128 block. An
+ * IPv4-mapped block (`::ffff:10.0.0.0/104`) becomes the IPv4 block it
+ * covers (`10.0.0.0/8`), matching how {@link parseIP} normalises addresses.
+ */
 export function parseCIDR(text: string): CIDR | null {
   const slash = text.indexOf("/");
-  const address = parseIP(slash === -1 ? text : text.slice(0, slash));
+  const addressText = slash === -1 ? text : text.slice(0, slash);
+  const address = parseIP(addressText);
   if (!address) return null;
-  const max = address.version === 4 ? 32 : 128;
+  const mapped = address.version === 4 && addressText.includes(":");
+  const max = address.version === 4 && !mapped ? 32 : 128;
   let prefix = max;
   if (slash !== -1) {
     const p = text.slice(slash + 1);
     if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return null;
     prefix = Number(p);
     if (prefix > max) return null;
+  }
+  if (mapped) {
+    if (prefix < 96) return null;
+    prefix -= 96;
   }
   return { version: address.version, bytes: address.bytes, prefix };
 }

@@ -21,10 +21,11 @@ const instant = z.string()
 
 /** Query of `GET /audit`: `since` inclusive, `until` exclusive. */
 export const auditQuery = z.strictObject({
-  since: instant.optional(),
-  until: instant.optional(),
-  event: z.enum(AUDIT_EVENTS).optional(),
-  actor: z.string().regex(/^[1-9][0-9]{0,15}$/, "must be a user id").transform(Number).optional(),
+  since: instant.optional().describe("Rows at or after this ISO 8601 instant."),
+  until: instant.optional().describe("Rows before this ISO 8601 instant."),
+  event: z.enum(AUDIT_EVENTS).optional().describe("Only rows of this event."),
+  actor: z.string().regex(/^[1-9][0-9]{0,15}$/, "must be a user id").transform(Number).optional()
+    .describe("Only rows whose actor is this user id."),
   limit: limitParam,
   cursor: cursorParam,
 });

@@ -14,10 +14,18 @@ export const limitParam = z.string()
   .regex(/^[0-9]{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE}`)
   .transform(Number)
   .refine((n) => n >= 1 && n <= MAX_PAGE, `must be a whole number from 1 to ${MAX_PAGE}`)
-  .optional();
+  .optional()
+  .describe(`Page size, a whole number from 1 to ${MAX_PAGE}; default ${DEFAULT_PAGE}.`);
 
 /** `cursor`: an opaque string from a previous page's `nextCursor`. */
-export const cursorParam = z.string().max(200).optional();
+export const cursorParam = z.string().max(200).optional()
+  .describe("The `nextCursor` of the previous page, passed back unchanged.");
+
+/** A resource id in a path: a positive integer that fits a JavaScript number exactly. */
+export const idParam = z.string()
+  .regex(/^[1-9][0-9]{0,15}$/, "must be a positive integer id")
+  .refine((text) => Number.isSafeInteger(Number(text)), "must be a positive integer id")
+  .describe("A positive integer id.");
 
 /** Text without control characters (names, single-line fields). */
 export const singleLine = (min: number, max: number) =>
@@ -53,10 +61,11 @@ export function decodeCursor(cursor: string | undefined): number {
   });
 }
 
-/** A positive integer id from a path segment; 404 for anything else (no such resource). */
+/**
+ * A positive integer id from a path segment ({@link idParam}); 404 for
+ * anything else, because no resource can have such an id.
+ */
 export function parseId(text: string | undefined, what: string): number {
-  if (text === undefined || !/^[1-9][0-9]{0,15}$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new ApiError("not-found", `No such ${what}.`);
-  }
+  if (!idParam.safeParse(text).success) throw new ApiError("not-found", `No such ${what}.`);
   return Number(text);
 }

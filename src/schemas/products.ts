@@ -20,5 +20,7 @@ export const productInput = z.strictObject({
 export const productListQuery = z.strictObject({
   limit: limitParam,
   cursor: cursorParam,
-  q: z.string().min(1).max(200).optional(),
+  q: z.string().min(1).max(200).optional().describe(
+    "Only products whose name contains this text (ASCII letters case-insensitive).",
+  ),
 });

@@ -7,11 +7,16 @@
  * Guard rails (ASVS 5.0 8.2, OWASP API5:2023):
  * - nobody grants a permission they do not hold;
  * - nobody manages a user who holds a permission they do not hold;
- * - nobody changes their own roles;
+ * - nobody changes their own roles, or disables or deletes their own account
+ *   (another administrator must: separation of duties, and no one-click lock-out);
  * - the last enabled admin cannot be demoted, disabled or deleted (409).
+ *
+ * The operator at the CLI (actor `null`) holds the database file and so is
+ * trusted with every permission, but the last-admin rule binds the operator
+ * too: the tool refuses to leave the system without an administrator.
  */
 import type { AuditContext, AuditLog } from "../audit/audit_log.ts";
-import type { Authenticator } from "../auth/authenticator.ts";
+import { type Authenticator, USERNAME_PATTERN } from "../auth/authenticator.ts";
 import { passwordProblem } from "../auth/password_policy.ts";
 import { ADMIN_ROLE, DEFAULT_ROLE, type Permission } from "../auth/permissions.ts";
 import type { Database } from "../db/database.ts";
@@ -65,6 +70,14 @@ export class Accounts {
     ctx: AuditContext,
     roles: readonly string[] = [DEFAULT_ROLE],
   ): Promise<PublicUser> {
+    // The register schema checks this too; the CLI reaches here without it, and a name the
+    // authenticator refuses (spaces, Unicode look-alikes, control characters) would make an
+    // account nobody can log in to and a confusing line in the audit log.
+    if (!USERNAME_PATTERN.test(username)) {
+      throw new ApiError("validation-failed", "The request is not valid; see errors.", {
+        errors: [{ path: "username", message: "must be 3-64 characters of A-Z a-z 0-9 . _ -" }],
+      });
+    }
     const problem = passwordProblem(password, username);
     if (problem) throw invalidPassword("password", problem);
     this.#requireRolesExist(roles);
@@ -177,6 +190,9 @@ export class Accounts {
   /** Disables (ending every session at once) or re-enables user `targetId`. */
   setDisabled(actor: Actor, targetId: number, disabled: boolean, ctx: AuditContext): PublicUser {
     const { db, users, audit, authenticator } = this.#o;
+    if (actor && actor.id === targetId) {
+      throw new ApiError("forbidden", `You cannot ${disabled ? "disable" : "enable"} your own account.`);
+    }
     db.tx(() => {
       const target = users.findById(targetId);
       if (!target) throw new ApiError("not-found", "No such user.");
@@ -200,19 +216,21 @@ export class Accounts {
   /** Deletes user `targetId`; their tokens and grants go with them, their products stay unowned. */
   delete(actor: Actor, targetId: number, ctx: AuditContext): void {
     const { db, users, audit, authenticator } = this.#o;
+    if (actor && actor.id === targetId) throw new ApiError("forbidden", "You cannot delete your own account.");
     db.tx(() => {
       const target = users.findById(targetId);
       if (!target) throw new ApiError("not-found", "No such user.");
       this.#requireOutranks(actor, targetId);
       if (!target.disabled && users.rolesOf(targetId).includes(ADMIN_ROLE)) this.#requireAnotherAdmin("delete");
-      authenticator.revokeAllCredentials(targetId);
+      const roles = users.rolesOf(targetId);
+      const revoked = authenticator.revokeAllCredentials(targetId);
       users.delete(targetId);
       audit.append({
         ...ctx,
         event: "user_deleted",
         status: 204,
         target: `user:${targetId}`,
-        detail: { username: target.username },
+        detail: { username: target.username, roles, tokensRevoked: revoked },
       });
     });
   }

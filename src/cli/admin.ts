@@ -1,0 +1,270 @@
+/**
+ * `deno task admin`: user administration on the database file, for the
+ * operator — the first admin's lost password, an account to lock now, a
+ * user to create before the API is reachable. See {@link USAGE}.
+ *
+ * It runs under its own permission set (`-P=admin` in `deno.json`): read
+ * `data/` and `sql/`, write `data/`, environment `APP_*`; no network, no
+ * subprocesses, no `certs/`. It goes through the same accounts service as
+ * the API, so it applies the same password policy and guard rails and writes
+ * the same audit events, with actor `null` (the operator), client `cli` and
+ * method `CLI`.
+ *
+ * The operator holds the database file, so the "grant only what you hold"
+ * rules do not apply to them; the last-admin rule does, with no override:
+ * the tool will not leave the system without an administrator.
+ *
+ * A running server sees every change on its next request: disabled users and
+ * tokens are read from the database on each request, and a cached password
+ * is checked against the stored hash (see `CredentialCache.isCurrent`).
+ *
+ * {@link runAdmin} is pure (arguments, environment and streams are passed
+ * in) so tests run it in-process; the `import.meta.main` block at the end is
+ * the only code that touches the real process.
+ */
+import type { AuditContext } from "../audit/audit_log.ts";
+import { ADMIN_ROLE, DEFAULT_ROLE } from "../auth/permissions.ts";
+import { initDatabase } from "../bootstrap.ts";
+import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "../config.ts";
+import type { Database } from "../db/database.ts";
+import { MigrationError } from "../db/migrate.ts";
+import type { PublicUser } from "../db/users_repo.ts";
+import { type AppDeps, createDeps, type DepsOverrides } from "../deps.ts";
+import { ApiError } from "../errors.ts";
+import { generatePassword } from "../services/accounts.ts";
+import { type AdminCommand, parseAdminArgs, USAGE, UsageError } from "./admin_args.ts";
+
+/** Exit statuses of `deno task admin`. */
+export const EXIT = {
+  /** Done. */
+  ok: 0,
+  /** Refused: no such user, a conflict (last admin, name taken), invalid input. */
+  refused: 1,
+  /** The command line is wrong. */
+  usage: 2,
+  /** The environment is wrong: configuration, permissions, the database file. */
+  environment: 3,
+  /** A bug: anything else (EX_SOFTWARE). */
+  internal: 70,
+} as const;
+
+/** The process around {@link runAdmin}; tests pass fakes. */
+export interface AdminIO {
+  /** The `APP_*` variables (others are ignored). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Writes to standard output (results, generated passwords). */
+  stdout(text: string): void;
+  /** Writes to standard error (errors, warnings, notes). */
+  stderr(text: string): void;
+  /** All of standard input; read only for `--password-stdin`. */
+  readStdin(): Promise<string>;
+  /** Dependency overrides (clock, KDF) for tests. Default none. */
+  overrides?: DepsOverrides;
+}
+
+/** The environment problem behind an error, or null when it is something else. */
+function environmentProblem(error: unknown): string | null {
+  if (error instanceof ConfigError) return `configuration error: ${error.message}`;
+  if (error instanceof MigrationError) return `database migration failed: ${error.message}`;
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    return `not permitted: ${error.message}. The admin permission set allows reading data/ and sql/, ` +
+      "writing data/ and reading APP_* variables: keep APP_DB inside data/.";
+  }
+  return null;
+}
+
+function refusal(error: ApiError): string {
+  const lines = [error.message];
+  for (const field of error.errors ?? []) lines.push(`  ${field.path}: ${field.message}`);
+  if (error.kind === "conflict" && /last active admin/.test(error.message)) {
+    lines.push("  Create or enable another admin first; the operator cannot override this.");
+  }
+  return lines.join("\n");
+}
+
+/**
+ * Runs one `deno task admin` command line and returns the exit status.
+ * Never throws and never exits the process.
+ */
+export async function runAdmin(args: readonly string[], io: AdminIO): Promise<number> {
+  const err = (line: string) => io.stderr(`admin: ${line}\n`);
+  let command: AdminCommand;
+  try {
+    command = parseAdminArgs(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    err(error.message);
+    io.stderr(`Run "deno task admin help" for usage.\n`);
+    return EXIT.usage;
+  }
+  if (command.name === "help") {
+    io.stdout(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+
+  let config: Config;
+  let db: Database;
+  try {
+    config = parseConfig(Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, io.env[name]])));
+    const opened = await initDatabase(config.dbPath);
+    db = opened.db;
+    if (opened.applied.length > 0) err(`applied ${opened.applied.join(", ")} to ${config.dbPath}`);
+  } catch (error) {
+    const problem = environmentProblem(error);
+    err(problem ?? `cannot open the database: ${(error as Error).message}`);
+    return EXIT.environment;
+  }
+
+  try {
+    const deps = createDeps(config, db, io.overrides ?? {});
+    deps.roles.syncCatalogue(new Date(deps.clock()).toISOString());
+    const status = await execute(command, deps, io);
+    if (command.name !== "list" && deps.users.countActiveWithRole(ADMIN_ROLE) === 0) {
+      err(`warning: no active admin exists; create one with "create-user <name> --role ${ADMIN_ROLE}".`);
+    }
+    return status;
+  } catch (error) {
+    if (error instanceof ApiError && error.kind !== "internal") {
+      err(refusal(error));
+      return EXIT.refused;
+    }
+    const problem = environmentProblem(error);
+    if (problem) {
+      err(problem);
+      return EXIT.environment;
+    }
+    err(`unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.internal;
+  } finally {
+    db.close();
+  }
+}
+
+/** The password to set: from standard input, or generated (and then printed). */
+async function choosePassword(
+  passwordStdin: boolean,
+  io: AdminIO,
+): Promise<{ password: string; generated: boolean }> {
+  if (!passwordStdin) return { password: generatePassword(), generated: true };
+  // Remove the one line break `echo` or a here-string adds; nothing else (SPEC §6: used as given).
+  const password = (await io.readStdin()).replace(/\r?\n$/, "");
+  if (password === "") {
+    throw new ApiError("validation-failed", "No password was given on standard input.", {
+      errors: [{ path: "password", message: "is required" }],
+    });
+  }
+  return { password, generated: false };
+}
+
+function findUser(deps: AppDeps, username: string): PublicUser {
+  const user = deps.users.findByUsername(username);
+  if (!user) throw new ApiError("not-found", `No user is named "${username}".`);
+  return deps.accounts.view(user.id);
+}
+
+function describe(user: PublicUser): string {
+  return `"${user.username}" (id ${user.id}, roles: ${user.roles.join(", ") || "none"})`;
+}
+
+async function execute(command: Exclude<AdminCommand, { name: "help" }>, deps: AppDeps, io: AdminIO) {
+  const out = (line: string) => io.stdout(`${line}\n`);
+  const ctx: AuditContext = {
+    actor: null,
+    client: "cli",
+    method: "CLI",
+    path: `admin ${command.name}`,
+    requestId: crypto.randomUUID(),
+  };
+  const { accounts } = deps;
+  switch (command.name) {
+    case "list": {
+      const users = listUsers(deps);
+      out(command.json ? JSON.stringify(users, null, 2) : table(users));
+      return EXIT.ok;
+    }
+    case "create-user": {
+      const roles = command.roles.length > 0 ? command.roles : [DEFAULT_ROLE];
+      const { password, generated } = await choosePassword(command.passwordStdin, io);
+      const user = await accounts.create(command.username, password, ctx, roles);
+      out(`created user ${describe(user)}`);
+      if (generated) announcePassword(password, io);
+      return EXIT.ok;
+    }
+    case "reset-password": {
+      const existing = findUser(deps, command.username);
+      const { password, generated } = await choosePassword(command.passwordStdin, io);
+      const user = await accounts.resetPassword(existing.username, password, ctx);
+      out(`reset the password of ${describe(user)}; their tokens and cached logins are ended`);
+      if (generated) announcePassword(password, io);
+      return EXIT.ok;
+    }
+    case "disable": {
+      const user = accounts.setDisabled(null, findUser(deps, command.username).id, true, ctx);
+      out(`disabled ${describe(user)}; their tokens and cached logins are ended`);
+      return EXIT.ok;
+    }
+    case "enable": {
+      const user = accounts.setDisabled(null, findUser(deps, command.username).id, false, ctx);
+      out(`enabled ${describe(user)}; tokens ended earlier stay ended`);
+      return EXIT.ok;
+    }
+  }
+}
+
+function announcePassword(password: string, io: AdminIO): void {
+  io.stdout(`password: ${password}\n`);
+  io.stderr("admin: this password is shown once; store it now.\n");
+}
+
+function listUsers(deps: AppDeps): PublicUser[] {
+  const all: PublicUser[] = [];
+  for (let after = 0;;) {
+    const page = deps.users.list(after, 500);
+    for (const user of page) all.push(deps.accounts.view(user.id));
+    if (page.length < 500) return all;
+    after = page[page.length - 1]!.id;
+  }
+}
+
+/** A plain-text table. Usernames and role names are restricted to safe characters, so no escaping is needed. */
+function table(users: readonly PublicUser[]): string {
+  const rows = [
+    ["ID", "USERNAME", "STATUS", "ROLES", "CREATED"],
+    ...users.map((u) => [
+      String(u.id),
+      u.username,
+      u.disabled ? "disabled" : "active",
+      u.roles.join(",") || "-",
+      u.createdAt,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+  if (users.length === 0) lines.push("(no users)");
+  return lines.join("\n");
+}
+
+function writeAll(file: { writeSync(bytes: Uint8Array): number }, text: string): void {
+  let bytes = new TextEncoder().encode(text);
+  while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+}
+
+if (import.meta.main) {
+  const stderr = (text: string) => writeAll(Deno.stderr, text);
+  let env: Record<string, string | undefined>;
+  try {
+    // Read by name: the permission set grants APP_* only, so Deno.env.toObject() would be refused.
+    env = Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, Deno.env.get(name)]));
+  } catch (error) {
+    stderr(`admin: ${environmentProblem(error) ?? String(error)}\n`);
+    Deno.exit(EXIT.environment);
+  }
+  Deno.exit(
+    await runAdmin(Deno.args, {
+      env,
+      stdout: (text) => writeAll(Deno.stdout, text),
+      stderr,
+      readStdin: () => new Response(Deno.stdin.readable).text(),
+    }),
+  );
+}

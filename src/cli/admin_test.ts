@@ -1,0 +1,291 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { auditRows, basicAuth, CountingKDF, createTestApp, TEST_ITERATIONS } from "../../tests/helpers.ts";
+import { EXIT, runAdmin } from "./admin.ts";
+
+/** A throwaway database file and a runner that captures what the CLI prints. */
+async function workspace() {
+  const dir = await Deno.makeTempDir({ prefix: "secure-api-admin-" });
+  const dbPath = `${dir}/app.db`;
+  const kdf = new CountingKDF();
+  const run = async (args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) => {
+    let stdout = "";
+    let stderr = "";
+    let stdinReads = 0;
+    const status = await runAdmin(args, {
+      env: { APP_DB: dbPath, APP_PBKDF2_ITERATIONS: String(TEST_ITERATIONS), ...options.env },
+      stdout: (text) => stdout += text,
+      stderr: (text) => stderr += text,
+      readStdin: () => {
+        stdinReads++;
+        return Promise.resolve(options.stdin ?? "");
+      },
+      overrides: { kdf: kdf.kdf },
+    });
+    return { status, stdout, stderr, stdinReads };
+  };
+  /** The server's view of the same file, opened after the CLI has run. */
+  const server = () => createTestApp({ dbPath });
+  const cleanup = () => Deno.remove(dir, { recursive: true });
+  return { dir, dbPath, kdf, run, server, cleanup };
+}
+
+function passwordIn(stdout: string): string {
+  const match = /^password: (\S+)$/m.exec(stdout);
+  assert.ok(match, `no password in ${JSON.stringify(stdout)}`);
+  return match[1]!;
+}
+
+Deno.test("runAdmin() help prints the usage on stdout; no command is a usage error on stderr", async () => {
+  const w = await workspace();
+  try {
+    const help = await w.run(["help"]);
+    assert.equal(help.status, EXIT.ok);
+    assert.match(help.stdout, /^Usage: deno task admin <command>/);
+    assert.match(help.stdout, /Exit codes: 0 done; 1 refused/);
+    const none = await w.run([]);
+    assert.equal(none.status, EXIT.usage);
+    assert.equal(none.stdout, "");
+    assert.match(none.stderr, /admin: a command is required\nRun "deno task admin help"/);
+    const unknown = await w.run(["promote", "bob"]);
+    assert.equal(unknown.status, EXIT.usage);
+    assert.match(unknown.stderr, /unknown command "promote"/);
+    // Usage errors are found before the database is touched.
+    assert.equal(await Deno.stat(w.dbPath).then(() => true, () => false), false);
+  } finally {
+    await w.cleanup();
+  }
+});
+
+Deno.test("runAdmin() create-user on a fresh file migrates it, syncs roles and prints a password that logs in", async () => {
+  const w = await workspace();
+  try {
+    const res = await w.run(["create-user", "alice", "--role", "admin"]);
+    assert.equal(res.status, EXIT.ok, res.stderr);
+    assert.match(res.stderr, /applied 001_core\.sql, 002_audit_log\.sql/);
+    assert.match(res.stderr, /shown once/);
+    assert.match(res.stdout, /^created user "alice" \(id 1, roles: admin\)$/m);
+    const password = passwordIn(res.stdout);
+    assert.ok(password.length >= 20);
+    assert.equal(w.kdf.calls, 1, "one derivation: hashing the new password");
+
+    const t = await w.server();
+    const me = await t.request("/auth/me", { headers: { Authorization: basicAuth("alice", password) } });
+    assert.equal(me.status, 200);
+    assert.ok((await me.json()).permissions.includes("users:manage"));
+    const [row] = auditRows(t.deps, "user_created");
+    assert.equal(row?.actor, null);
+    assert.equal(row?.client, "cli");
+    assert.equal(row?.method, "CLI");
+    assert.equal(row?.path, "admin create-user");
+    assert.equal(row?.target, "user:1");
+    assert.deepEqual(JSON.parse(row!.detail), { username: "alice", roles: ["admin"] });
+    assert.equal(t.deps.audit.verify().ok, true);
+    t.db.close();
+  } finally {
+    await w.cleanup();
+  }
+});
+
+Deno.test("runAdmin() create-user --password-stdin uses the password exactly, less one line break", async () => {
+  const w = await workspace();
+  try {
+    await w.run(["create-user", "root", "--role", "admin"]);
+    const given = "  two spaces either side, kept  ";
+    const res = await w.run(["create-user", "bob", "--role", "editor", "--role", "viewer", "--password-stdin"], {
+      stdin: `${given}\r\n`,
+    });
+    assert.equal(res.status, EXIT.ok, res.stderr);
+    assert.equal(res.stdinReads, 1);
+    assert.doesNotMatch(res.stdout, /password:/, "a password the operator chose is not echoed");
+    assert.match(res.stdout, /roles: editor, viewer/);
+    const t = await w.server();
+    const ok = await t.request("/products", { headers: { Authorization: basicAuth("bob", given) } });
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+    const trimmed = await t.request("/products", { headers: { Authorization: basicAuth("bob", given.trim()) } });
+    assert.equal(trimmed.status, 401);
+    await trimmed.body?.cancel();
+    t.db.close();
+  } finally {
+    await w.cleanup();
+  }
+});
+
+Deno.test("runAdmin() create-user refuses with exit 1 and changes nothing: weak, taken, unknown role, bad name", async () => {
+  const w = await workspace();
+  try {
+    await w.run(["create-user", "alice", "--role", "admin"]);
+    const cases: [string[], string | undefined, RegExp][] = [
+      [["create-user", "bob", "--password-stdin"], "short\n", /at least 15 characters \(it has 5\)/],
+      [["create-user", "bob", "--password-stdin"], "\n", /No password was given on standard input/],
+      [["create-user", "bob", "--password-stdin"], "bob's long enough password", /must not contain the username/],
+      [["create-user", "ALICE"], undefined, /That username is taken/],
+      [["create-user", "bob", "--role", "superuser"], undefined, /roles: unknown role\(s\): superuser/],
+      [["create-user", "bad name"], undefined, /username: must be 3-64 characters/],
+      [["create-user", "x"], undefined, /username: must be 3-64/],
+    ];
+    for (const [args, stdin, message] of cases) {
+      const res = await w.run(args, stdin === undefined ? {} : { stdin });
+      assert.equal(res.status, EXIT.refused, args.join(" "));
+      assert.match(res.stderr, message, args.join(" "));
+      assert.equal(res.stdout, "");
+    }
+    const list = await w.run(["list", "--json"]);
+    assert.deepEqual(JSON.parse(list.stdout).map((u: { username: string }) => u.username), ["alice"]);
+  } finally {
+    await w.cleanup();
+  }
+});
+
+Deno.test("runAdmin() reset-password prints a new password, ends the old one and every token", async () => {
+  const w = await workspace();
+  try {
+    const first = passwordIn((await w.run(["create-user", "carol", "--role", "admin"])).stdout);
+    let t = await w.server();
+    const login = await t.request("/auth/login", {
+      method: "POST",
+      headers: { Authorization: basicAuth("carol", first) },
+    });
+    assert.equal(login.status, 200);
+    const { token } = await login.json();
+    t.db.close();
+
+    const res = await w.run(["reset-password", "CAROL"]);
+    assert.equal(res.status, EXIT.ok, res.stderr);
+    assert.match(res.stdout, /reset the password of "carol" \(id 1/);
+    const second = passwordIn(res.stdout);
+    assert.notEqual(second, first);
+
+    t = await w.server();
+    const old = await t.request("/auth/me", { headers: { Authorization: basicAuth("carol", first) } });
+    assert.equal(old.status, 401);
+    await old.body?.cancel();
+    const stale = await t.request("/auth/me", { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(stale.status, 401);
+    await stale.body?.cancel();
+    const fresh = await t.request("/auth/me", { headers: { Authorization: basicAuth("carol", second) } });
+    assert.equal(fresh.status, 200);
+    await fresh.body?.cancel();
+    const [row] = auditRows(t.deps, "user_updated");
+    assert.equal(row?.actor, null);
+    assert.equal(row?.client, "cli");
+    assert.equal(row?.path, "admin reset-password");
+    assert.deepEqual(JSON.parse(row!.detail), { change: "password reset", tokensRevoked: 1 });
+    t.db.close();
+
+    const missing = await w.run(["reset-password", "nobody"]);
+    assert.equal(missing.status, EXIT.refused);
+    assert.match(missing.stderr, /No user is named "nobody"/);
+    const weak = await w.run(["reset-password", "carol", "--password-stdin"], { stdin: "password123" });
+    assert.equal(weak.status, EXIT.refused);
+    assert.match(weak.stderr, /The password is not acceptable/);
+  } finally {
+    await w.cleanup();
+  }
+});
+
+Deno.test("runAdmin() disable and enable a user; disabling the last active admin is refused with no override", async () => {
+  const w = await workspace();
+  try {
+    await w.run(["create-user", "alice", "--role", "admin"]);
+    await w.run(["create-user", "dave", "--role", "editor"]);
+    const last = await w.run(["disable", "alice"]);
+    assert.equal(last.status, EXIT.refused);
+    assert.match(last.stderr, /You cannot disable the last active admin\.\n.*Create or enable another admin first/);
+
+    const off = await w.run(["disable", "dave"]);
+    assert.equal(off.status, EXIT.ok, off.stderr);
+    assert.match(off.stdout, /^disabled "dave" \(id 2, roles: editor\)/);
+    let list = JSON.parse((await w.run(["list", "--json"])).stdout);
+    assert.deepEqual(list.map((u: { disabled: boolean }) => u.disabled), [false, true]);
+
+    const on = await w.run(["enable", "dave"]);
+    assert.equal(on.status, EXIT.ok);
+    assert.match(on.stdout, /^enabled "dave"/);
+    list = JSON.parse((await w.run(["list", "--json"])).stdout);
+    assert.deepEqual(list.map((u: { disabled: boolean }) => u.disabled), [false, false]);
+
+    // With a second admin the first one may be disabled.
+    await w.run(["create-user", "erin", "--role", "admin"]);
+    assert.equal((await w.run(["disable", "alice"])).status, EXIT.ok);
+    const again = await w.run(["disable", "erin"]);
+    assert.equal(again.status, EXIT.refused, "now erin is the last active admin");
+
+    const t = await w.server();
+    const rows = auditRows(t.deps, "user_updated");
+    assert.deepEqual(rows.map((r) => [r.actor, r.client, r.method, r.path, r.target, JSON.parse(r.detail).disabled]), [
+      [null, "cli", "CLI", "admin disable", "user:2", true],
+      [null, "cli", "CLI", "admin enable", "user:2", false],
+      [null, "cli", "CLI", "admin disable", "user:1", true],
+    ]);
+    t.db.close();
+    const missing = await w.run(["enable", "nobody"]);
+    assert.equal(missing.status, EXIT.refused);
+    assert.match(missing.stderr, /No user is named "nobody"/);
+  } finally {
+    await w.cleanup();
+  }
+});
+
+Deno.test("runAdmin() list prints a table or JSON, never a password hash, and runs no KDF", async () => {
+  const w = await workspace();
+  try {
+    const empty = await w.run(["list"]);
+    assert.equal(empty.status, EXIT.ok);
+    assert.match(empty.stdout, /\(no users\)/);
+    await w.run(["create-user", "alice", "--role", "admin"]);
+    await w.run(["create-user", "bob", "--role", "editor", "--role", "viewer"]);
+    await w.run(["disable", "bob"]);
+    const calls = w.kdf.calls;
+    const table = await w.run(["list"]);
+    assert.equal(table.status, EXIT.ok);
+    const lines = table.stdout.trimEnd().split("\n");
+    assert.match(lines[0]!, /^ID\s+USERNAME\s+STATUS\s+ROLES\s+CREATED$/);
+    assert.match(lines[1]!, /^1\s+alice\s+active\s+admin\s+\d{4}-/);
+    assert.match(lines[2]!, /^2\s+bob\s+disabled\s+editor,viewer\s+\d{4}-/);
+    const json = await w.run(["list", "--json"]);
+    assert.doesNotMatch(json.stdout, /pbkdf2|hash/i);
+    const users = JSON.parse(json.stdout);
+    assert.deepEqual(Object.keys(users[0]).sort(), ["createdAt", "disabled", "id", "roles", "updatedAt", "username"]);
+    assert.equal(w.kdf.calls, calls);
+  } finally {
+    await w.cleanup();
+  }
+});
+
+Deno.test("runAdmin() warns when a change leaves no active admin", async () => {
+  const w = await workspace();
+  try {
+    const res = await w.run(["create-user", "bob"]);
+    assert.equal(res.status, EXIT.ok);
+    assert.match(res.stdout, /roles: viewer/);
+    assert.match(res.stderr, /warning: no active admin exists/);
+    const admin = await w.run(["create-user", "alice", "--role", "admin"]);
+    assert.doesNotMatch(admin.stderr, /warning/);
+  } finally {
+    await w.cleanup();
+  }
+});
+
+Deno.test("runAdmin() environment problems exit 3 with the cause: configuration, unusable database", async () => {
+  const w = await workspace();
+  try {
+    const config = await w.run(["list"], { env: { APP_PBKDF2_ITERATIONS: "many" } });
+    assert.equal(config.status, EXIT.environment);
+    assert.match(config.stderr, /configuration error: APP_PBKDF2_ITERATIONS: must be a whole number/);
+    const directory = await w.run(["list"], { env: { APP_DB: w.dir } });
+    assert.equal(directory.status, EXIT.environment);
+    assert.match(directory.stderr, /cannot open the database/);
+    const edited = `${w.dir}/edited.db`;
+    assert.equal((await w.run(["list"], { env: { APP_DB: edited } })).status, EXIT.ok);
+    const raw = new DatabaseSync(edited);
+    raw.exec("UPDATE schema_migrations SET checksum = 'x' WHERE version = 1");
+    raw.close();
+    const migration = await w.run(["list"], { env: { APP_DB: edited } });
+    assert.equal(migration.status, EXIT.environment);
+    assert.match(migration.stderr, /001_core\.sql was changed after it was applied/);
+  } finally {
+    await w.cleanup();
+  }
+});

@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { AuditLog } from "../src/audit/audit_log.ts";
+import { openDatabase } from "../src/db/database.ts";
+import { loadMigrations, migrate } from "../src/db/migrate.ts";
+import { createUsersRepo } from "../src/db/users_repo.ts";
+
+const HASH = "$pbkdf2-sha256$i=1000$c2FsdA$aGFzaA";
+const NOW = "2026-01-01T00:00:00.000Z";
+
+Deno.test("createUsersRepo() never hands a deleted user's id to a new user", async () => {
+  const db = openDatabase(":memory:");
+  migrate(db, await loadMigrations());
+  const users = createUsersRepo(db);
+  const a = db.tx(() => users.create("alpha", HASH, NOW));
+  const b = db.tx(() => users.create("bravo", HASH, NOW));
+  users.delete(b);
+  const c = db.tx(() => users.create("charlie", HASH, NOW));
+  assert.deepEqual([a, b, c], [1, 2, 3]);
+  users.delete(c);
+  users.delete(a);
+  assert.equal(db.tx(() => users.create("delta", HASH, NOW)), 4);
+  db.close();
+});
+
+Deno.test("sql/003 starts above the ids the audit log names, so users deleted before it are not reused", async () => {
+  const all = await loadMigrations();
+  const db = openDatabase(":memory:");
+  migrate(db, all.filter((m) => m.version < 3));
+  const insert = db.prepare(
+    "INSERT INTO users (username, password_hash, created_at, updated_at) VALUES (:u, :h, :n, :n)",
+  );
+  for (const u of ["alpha", "bravo", "charlie"]) insert.run({ u, h: HASH, n: NOW });
+  const audit = new AuditLog(db);
+  audit.append({ event: "user_created", target: "user:3" });
+  audit.append({ event: "authz_change", actor: 3, target: "role:ops" });
+  db.exec("DELETE FROM users WHERE id = 3");
+
+  migrate(db, all);
+  const users = createUsersRepo(db);
+  assert.equal(db.tx(() => users.create("delta", HASH, NOW)), 4);
+  assert.throws(() => db.exec("DELETE FROM user_id_high_water"), /must keep its row/);
+  db.close();
+});
