@@ -11,10 +11,13 @@ import { hashToken } from "../src/crypto/tokens.ts";
 import { createTestApp, problem, type TestApp, type TestUser } from "./helpers.ts";
 import { captureLogs } from "./log_capture.ts";
 
+/** Makes every insert of an `event` audit row fail: constant DDL, the event bound as a parameter. */
 function failAuditOf(t: TestApp, event: string): void {
-  // The event name is a constant of this file, never input: safe to splice into DDL.
-  t.db.exec(`CREATE TRIGGER inject_failure BEFORE INSERT ON audit_log WHEN NEW.event = '${event}'
+  t.db.exec(`CREATE TABLE IF NOT EXISTS injected_failures (event TEXT PRIMARY KEY);
+    CREATE TRIGGER IF NOT EXISTS inject_failure BEFORE INSERT ON audit_log
+    WHEN NEW.event IN (SELECT event FROM injected_failures)
     BEGIN SELECT RAISE(ABORT, 'injected audit failure'); END`);
+  t.db.prepare("INSERT INTO injected_failures (event) VALUES (:event)").run({ event });
 }
 
 interface Scenario {

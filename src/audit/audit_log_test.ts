@@ -274,7 +274,10 @@ Deno.test("AuditLog.query() walks an index for every filter: no table scan, no s
   const db = await testDatabase();
   const page = { afterTs: "", afterSeq: 0, since: "", until: "\uffff", limit: 20 };
   const plan = (sql: string, params: Record<string, string | number | null>) =>
-    db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all<{ detail: string }>({ ...page, ...params }).map((r) => r.detail)
+    // Both parts are constants of this codebase (AUDIT_PAGE_SQL), never input.
+    // deno-lint-ignore secure-api/no-sql-string-building
+    db.prepare(`EXPLAIN QUERY PLAN ${sql}`) // nosemgrep: sql-built-from-strings
+      .all<{ detail: string }>({ ...page, ...params }).map((r) => r.detail)
       .join(" | ");
   const plans = {
     byDate: plan(AUDIT_PAGE_SQL.byDate, {}),

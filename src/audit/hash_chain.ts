@@ -1,3 +1,4 @@
+// deno-lint-ignore-file secure-api/no-secret-equality -- chain hashes are public integrity values (GET /audit serves them), not secrets
 /**
  * The audit log's hash chain. Each row's hash is
  * `SHA-256(prevHash ‖ canonicalJSON(row))`, starting from {@link GENESIS_HASH}.

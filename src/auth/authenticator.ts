@@ -249,7 +249,9 @@ export class Authenticator {
     // Re-read after the await: the password may have changed or the account been
     // disabled while the KDF ran, and an old password must not be accepted or cached.
     const current = users.findById(user.id);
-    const fresh = current && current.passwordHash === storedHash && !current.disabled;
+    // Not a secret comparison: both hashes come from the database, neither from the client.
+    // deno-lint-ignore secure-api/no-secret-equality -- server-side values only, nothing to time
+    const fresh = current && current.passwordHash === storedHash && !current.disabled; // nosemgrep: secret-compared-with-equality
     return { user, verified: fresh ? current : null };
   }
 

@@ -43,6 +43,37 @@ Deno.test("Database.tx() nests as savepoints: an inner failure undoes only the i
   assert.deepEqual(d.prepare("SELECT a FROM t").all<{ a: string }>().map((r) => r.a), ["outer"]);
 });
 
+Deno.test("Database.tx() savepoints three deep: a failure undoes its own level and those inside it", () => {
+  const d = db();
+  const insert = d.prepare("INSERT INTO t (a, b) VALUES (:a, :b)");
+  d.tx(() => {
+    insert.run({ a: "outer", b: 1 });
+    d.tx(() => {
+      insert.run({ a: "middle", b: 2 });
+      assert.throws(() =>
+        d.tx(() => {
+          insert.run({ a: "inner", b: 3 });
+          throw new Error("inner");
+        })
+      );
+      insert.run({ a: "middle again", b: 4 });
+    });
+    assert.throws(() =>
+      d.tx(() => {
+        insert.run({ a: "second middle", b: 5 });
+        d.tx(() => insert.run({ a: "inside it", b: 6 }));
+        throw new Error("second middle");
+      })
+    );
+  });
+  assert.deepEqual(d.prepare("SELECT a FROM t ORDER BY b").all<{ a: string }>().map((r) => r.a), [
+    "outer",
+    "middle",
+    "middle again",
+  ]);
+  assert.equal(d.inTransaction, false);
+});
+
 Deno.test("Database.afterCommit() hooks run after commit and are dropped on rollback", () => {
   const d = db();
   const ran: string[] = [];
@@ -69,13 +100,22 @@ Deno.test("Database.tx() refuses an async callback", () => {
 Deno.test("openDatabase() on a file uses WAL, synchronous=FULL, foreign keys and a busy timeout", async () => {
   const dir = await Deno.makeTempDir();
   const d = openDatabase(`${dir}/x.db`);
-  const pragma = (name: string) => Object.values(d.prepare(`PRAGMA ${name}`).get()!)[0];
-  assert.equal(pragma("journal_mode"), "wal");
-  assert.equal(pragma("synchronous"), 2); // FULL
-  assert.equal(pragma("foreign_keys"), 1);
-  assert.equal(pragma("busy_timeout"), 5000);
+  const value = (sql: string) => Object.values(d.prepare(sql).get()!)[0];
+  assert.equal(value("PRAGMA journal_mode"), "wal");
+  assert.equal(value("PRAGMA synchronous"), 2); // FULL
+  assert.equal(value("PRAGMA foreign_keys"), 1);
+  assert.equal(value("PRAGMA busy_timeout"), 5000);
   d.close();
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("openDatabase() sets the busy timeout it is given, and refuses one SQLite would read as 0", () => {
+  const d = openDatabase(":memory:", { busyTimeoutMs: 250 });
+  assert.equal(d.prepare("PRAGMA busy_timeout").get<{ timeout: number }>()!.timeout, 250);
+  d.close();
+  for (const busyTimeoutMs of [NaN, Infinity, -1, 1.5]) {
+    assert.throws(() => openDatabase(":memory:", { busyTimeoutMs }), RangeError, String(busyTimeoutMs));
+  }
 });
 
 Deno.test("Statement.runValues() binds ?N placeholders in order and insists on the count", () => {
