@@ -263,3 +263,33 @@ Deno.test("a client with more than 20 failures a minute across usernames gets 42
   assert.equal(t.kdf.calls, before);
   assert.equal((await get(t, basicAuth("spray99", "Winter2026!Winter2026!"), "192.0.2.200")).status, 401);
 });
+
+Deno.test("concurrent guesses cannot bypass the brute-force limits: attempts are counted when they start", async () => {
+  const release = Promise.withResolvers<void>();
+  let hold = false;
+  const kdf: KDF = async (p, s, i) => {
+    if (hold) await release.promise; // every derivation waits, as under a flood
+    return pbkdf2SHA256(p, s, i);
+  };
+  const t = await createTestApp({ kdf, env: { APP_KDF_CONCURRENCY: "200", APP_KDF_QUEUE: "1000" } });
+  await t.user("alice");
+  hold = true;
+  const before = t.kdf.calls; // every attempt that passes the guard starts its derivation at once
+  // 50 at once for one username from one client: only the pair's 5 may reach the KDF.
+  const sameUser = Array.from(
+    { length: 50 },
+    () => get(t, basicAuth("alice", "a wrong password guess"), "203.0.113.7"),
+  );
+  // 50 at once for 50 usernames from another client: only the client's 20 a minute may.
+  const spray = Array.from(
+    { length: 50 },
+    (_, i) => get(t, basicAuth(`user${i}`, "Winter2026!Winter2026!"), "203.0.113.8"),
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  const started = t.kdf.calls - before;
+  release.resolve();
+  const statuses = (await Promise.all([...sameUser, ...spray])).map((r) => r.status);
+  assert.equal(started, 5 + 20);
+  assert.equal(statuses.filter((s) => s === 401).length, 25);
+  assert.equal(statuses.filter((s) => s === 429).length, 75);
+});

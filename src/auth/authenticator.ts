@@ -20,7 +20,7 @@ import type { Principal, UserRecord, UsersRepo } from "../db/users_repo.ts";
 import { generateToken, hashToken, TOKEN_PATTERN } from "../crypto/tokens.ts";
 import type { PasswordHasher } from "../crypto/password.ts";
 import { ApiError, unauthenticated } from "../errors.ts";
-import type { BruteForceGuard } from "./brute_force.ts";
+import type { BruteForceGuard, Gate } from "./brute_force.ts";
 import type { CredentialCache } from "./credential_cache.ts";
 import type { KDFGuard } from "./kdf_guard.ts";
 import type { PrincipalCache } from "./principal_cache.ts";
@@ -46,6 +46,21 @@ export interface Authenticated {
 export interface IssuedToken {
   readonly token: string;
   readonly expiresAt: number;
+}
+
+/** The user a name refers to (if any), and the user whose password just verified (if any). */
+interface PasswordCheck {
+  readonly user: UserRecord | undefined;
+  readonly verified: UserRecord | null;
+}
+
+/** A 429 with `Retry-After` when the brute-force guard refuses the attempt. */
+function throwIfThrottled(gate: Gate): void {
+  if (gate.allowed) return;
+  const seconds = Math.max(1, Math.ceil(gate.retryAfterMs / 1000));
+  throw new ApiError("login-throttled", "Too many failed attempts; retry later.", {
+    headers: { "Retry-After": String(seconds) },
+  });
 }
 
 /** Everything {@link Authenticator} works with. */
@@ -88,13 +103,8 @@ export class Authenticator {
   /** Verifies Basic credentials. Throws 401, 429 (throttled) or 503 (KDF queue full). */
   async basic(username: string, password: string, ctx: AuthContext): Promise<Authenticated> {
     const { bruteForce, cache } = this.#o;
-    const gate = bruteForce.check(username, ctx.clientKey);
-    if (!gate.allowed) {
-      const seconds = Math.max(1, Math.ceil(gate.retryAfterMs / 1000));
-      throw new ApiError("login-throttled", "Too many failed attempts; retry later.", {
-        headers: { "Retry-After": String(seconds) },
-      });
-    }
+    // A locked account or a throttled client is refused even with cached credentials.
+    throwIfThrottled(bruteForce.check(username, ctx.clientKey));
 
     const cacheKey = cache.keyOf(username, password);
     const cachedId = cache.get(cacheKey);
@@ -109,7 +119,16 @@ export class Authenticator {
       cache.evictUser(cachedId);
     }
 
-    const { user, verified } = await this.#checkPassword(username, password);
+    // Reserve the attempt before the KDF, so concurrent guesses cannot all slip past the limits.
+    throwIfThrottled(bruteForce.begin(username, ctx.clientKey));
+    let checked: PasswordCheck;
+    try {
+      checked = await this.#checkPassword(username, password);
+    } catch (error) {
+      bruteForce.abandon(username, ctx.clientKey);
+      throw error;
+    }
+    const { user, verified } = checked;
     if (verified) {
       bruteForce.recordSuccess(username, ctx.clientKey);
       const stored = await this.#rehashIfWeak(verified.id, verified.passwordHash, password);
@@ -239,7 +258,7 @@ export class Authenticator {
   async #checkPassword(
     username: string,
     password: string,
-  ): Promise<{ user: UserRecord | undefined; verified: UserRecord | null }> {
+  ): Promise<PasswordCheck> {
     if (!USERNAME_PATTERN.test(username)) return { user: undefined, verified: null };
     const { users, kdfGuard, hasher } = this.#o;
     const user = users.findByUsername(username);

@@ -10,12 +10,17 @@
  * 3. Per client, across usernames: more than `clientMaxFailures` (20)
  *    failures a minute and that client gets 429 (password spraying).
  *
+ * An attempt is counted when it *starts* ({@link BruteForceGuard.begin}), not
+ * when its KDF finishes 85 ms later: otherwise 50 concurrent guesses would all
+ * pass the checks before the first failure is recorded, and concurrency alone
+ * would bypass every limit. A success refunds what its attempt reserved.
+ *
  * Counters are keyed by the lower-cased username whether or not it exists,
  * so a locked unknown name looks exactly like a locked real one (no user
  * enumeration). State lives in bounded LRU maps in this process; several
  * instances each keep their own (documented in SECURITY.md).
  */
-import { gcra, type GCRAPolicy } from "../ratelimit/gcra.ts";
+import { emissionIntervalUs, gcra, type GCRAPolicy, toMicroseconds } from "../ratelimit/gcra.ts";
 import { LRUMap } from "../util/lru_map.ts";
 
 /** Options for {@link BruteForceGuard}; every default is the spec's. */
@@ -53,6 +58,8 @@ export interface FailureOutcome {
 
 interface PairState {
   failures: number;
+  /** Attempts begun and not yet finished: counted as failures until they succeed. */
+  inFlight: number;
   blockedUntil: number;
 }
 
@@ -108,6 +115,10 @@ export class BruteForceGuard {
     if (pair && pair.blockedUntil > now) {
       return { allowed: false, reason: "pair", retryAfterMs: pair.blockedUntil - now };
     }
+    if (pair && pair.failures < this.#pairThreshold && pair.failures + pair.inFlight >= this.#pairThreshold) {
+      // The threshold is reached if the attempts still running fail: wait for them.
+      return { allowed: false, reason: "pair", retryAfterMs: this.#baseDelayMs };
+    }
     const clientTat = this.#clients.peek(client);
     if (clientTat !== undefined) {
       const probe = gcra(clientTat, now, this.#clientPolicy);
@@ -116,11 +127,28 @@ export class BruteForceGuard {
     return { allowed: true };
   }
 
-  /** Records a failed check and reports what it triggered. */
+  /**
+   * {@link BruteForceGuard.check}, and when allowed, reserves the attempt: it
+   * counts against the pair and the client's per-minute budget from now on.
+   * Every allowed `begin` must be followed by `recordFailure` or `recordSuccess`.
+   */
+  begin(username: string, client: string): Gate {
+    const gate = this.check(username, client);
+    if (!gate.allowed) return gate;
+    const key = pairKey(username, client);
+    const pair = this.#pairs.get(key) ?? { failures: 0, inFlight: 0, blockedUntil: 0 };
+    pair.inFlight++;
+    this.#pairs.set(key, pair);
+    this.#clients.set(client, gcra(this.#clients.peek(client), this.#clock(), this.#clientPolicy).tat);
+    return gate;
+  }
+
+  /** Records a failed check (begun with {@link BruteForceGuard.begin}) and reports what it triggered. */
   recordFailure(username: string, client: string): FailureOutcome {
     const now = this.#clock();
     const key = pairKey(username, client);
-    const pair = this.#pairs.get(key) ?? { failures: 0, blockedUntil: 0 };
+    const pair = this.#pairs.get(key) ?? { failures: 0, inFlight: 0, blockedUntil: 0 };
+    pair.inFlight = Math.max(0, pair.inFlight - 1);
     pair.failures++;
     if (pair.failures >= this.#pairThreshold) {
       const doublings = Math.min(pair.failures - this.#pairThreshold, 30);
@@ -138,16 +166,44 @@ export class BruteForceGuard {
       accountLocked = true;
     }
     this.#accounts.set(name, account);
-
-    this.#clients.set(client, gcra(this.#clients.peek(client), now, this.#clientPolicy).tat);
     return { pairMaxReached: pair.failures === this.#pairThreshold, accountLocked };
   }
 
-  /** A correct password: the pair and account counters start again. */
+  /**
+   * An attempt that reached no verdict (the KDF queue was full): it gives back
+   * what {@link BruteForceGuard.begin} reserved and counts as nothing.
+   */
+  abandon(username: string, client: string): void {
+    const pair = this.#pairs.peek(pairKey(username, client));
+    if (pair) pair.inFlight = Math.max(0, pair.inFlight - 1);
+    this.#refund(client);
+  }
+
+  /**
+   * A correct password: the pair and account counters start again, and the
+   * client's budget gets back the cell its attempt reserved (only failures
+   * count against the 20 a minute).
+   */
   recordSuccess(username: string, client: string): void {
-    this.#pairs.delete(pairKey(username, client));
+    const key = pairKey(username, client);
+    const pair = this.#pairs.peek(key);
+    if (pair && pair.inFlight > 1) {
+      pair.inFlight--; // other attempts of this pair are still running; they finish on their own
+      pair.failures = 0;
+      pair.blockedUntil = 0;
+    } else {
+      this.#pairs.delete(key);
+    }
     const account = this.#accounts.peek(username.toLowerCase());
     if (account && account.lockedUntil <= this.#clock()) this.#accounts.delete(username.toLowerCase());
+    this.#refund(client);
+  }
+
+  #refund(client: string): void {
+    const tat = this.#clients.peek(client);
+    if (tat === undefined) return;
+    const floor = toMicroseconds(this.#clock());
+    this.#clients.set(client, Math.max(floor, tat - emissionIntervalUs(this.#clientPolicy)));
   }
 }
 

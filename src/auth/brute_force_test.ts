@@ -7,6 +7,12 @@ function setup(options: ConstructorParameters<typeof BruteForceGuard>[0] = {}) {
   return { state, guard };
 }
 
+/** One failed attempt, the way the authenticator makes it: begin, then record the failure. */
+function fail(guard: BruteForceGuard, username: string, client: string) {
+  assert.equal(guard.begin(username, client).allowed, true, `begin ${username}@${client}`);
+  return guard.recordFailure(username, client);
+}
+
 function retryAfter(gate: Gate): number {
   assert.equal(gate.allowed, false);
   return (gate as { retryAfterMs: number }).retryAfterMs;
@@ -16,16 +22,16 @@ Deno.test("BruteForceGuard allows 5 failures per (username, client), then backs 
   const { state, guard } = setup();
   for (let i = 0; i < 4; i++) {
     assert.equal(guard.check("alice", "c1").allowed, true);
-    assert.equal(guard.recordFailure("alice", "c1").pairMaxReached, false);
+    assert.equal(fail(guard, "alice", "c1").pairMaxReached, false);
   }
   assert.equal(guard.check("alice", "c1").allowed, true);
-  assert.equal(guard.recordFailure("alice", "c1").pairMaxReached, true);
+  assert.equal(fail(guard, "alice", "c1").pairMaxReached, true);
   assert.equal(retryAfter(guard.check("alice", "c1")), 1_000);
   const delays: number[] = [];
   for (let i = 0; i < 4; i++) {
     state.now += retryAfter(guard.check("alice", "c1"));
     assert.equal(guard.check("alice", "c1").allowed, true);
-    guard.recordFailure("alice", "c1");
+    fail(guard, "alice", "c1");
     delays.push(retryAfter(guard.check("alice", "c1")));
   }
   assert.deepEqual(delays, [2_000, 4_000, 8_000, 16_000]);
@@ -35,14 +41,14 @@ Deno.test("BruteForceGuard caps the backoff at 15 minutes", () => {
   const { state, guard } = setup({ accountThreshold: 1_000, clientMaxFailures: 1_000 });
   for (let i = 0; i < 40; i++) {
     state.now += 900_000;
-    guard.recordFailure("alice", "c1");
+    fail(guard, "alice", "c1");
   }
   assert.equal(retryAfter(guard.check("alice", "c1")), 900_000);
 });
 
 Deno.test("BruteForceGuard: the backoff of one pair does not touch another client or user", () => {
   const { guard } = setup();
-  for (let i = 0; i < 5; i++) guard.recordFailure("alice", "c1");
+  for (let i = 0; i < 5; i++) fail(guard, "alice", "c1");
   assert.equal(guard.check("alice", "c1").allowed, false);
   assert.equal(guard.check("alice", "c2").allowed, true);
   assert.equal(guard.check("bob", "c1").allowed, true);
@@ -50,10 +56,11 @@ Deno.test("BruteForceGuard: the backoff of one pair does not touch another clien
 
 Deno.test("BruteForceGuard: success resets the pair", () => {
   const { state, guard } = setup();
-  for (let i = 0; i < 5; i++) guard.recordFailure("alice", "c1");
+  for (let i = 0; i < 5; i++) fail(guard, "alice", "c1");
   state.now += 1_000;
+  assert.equal(guard.begin("alice", "c1").allowed, true);
   guard.recordSuccess("alice", "c1");
-  for (let i = 0; i < 4; i++) guard.recordFailure("alice", "c1");
+  for (let i = 0; i < 4; i++) fail(guard, "alice", "c1");
   assert.equal(guard.check("alice", "c1").allowed, true);
 });
 
@@ -63,7 +70,7 @@ Deno.test("BruteForceGuard locks an account after 100 consecutive failures acros
   for (let i = 0; i < 100; i++) {
     const client = `10.0.${i >> 4}.${i & 15}`; // 100 clients, 1 failure each: no pair or client limit trips
     assert.equal(guard.check("alice", client).allowed, true, `attempt ${i}`);
-    if (guard.recordFailure("alice", client).accountLocked) locked++;
+    if (fail(guard, "alice", client).accountLocked) locked++;
   }
   assert.equal(locked, 1);
   const gate = guard.check("ALICE", "203.0.113.9");
@@ -76,7 +83,7 @@ Deno.test("BruteForceGuard locks an account after 100 consecutive failures acros
 
 Deno.test("BruteForceGuard: the account lock treats unknown and real usernames the same (keyed by name)", () => {
   const { guard } = setup({ accountThreshold: 3, pairThreshold: 100 });
-  for (let i = 0; i < 3; i++) guard.recordFailure("no-such-user", `c${i}`);
+  for (let i = 0; i < 3; i++) fail(guard, "no-such-user", `c${i}`);
   assert.equal((guard.check("no-such-user", "c9") as { reason?: string }).reason, "account");
 });
 
@@ -84,7 +91,7 @@ Deno.test("BruteForceGuard refuses a client with more than 20 failures a minute 
   const { state, guard } = setup();
   for (let i = 0; i < 20; i++) {
     assert.equal(guard.check(`user${i}`, "c1").allowed, true);
-    guard.recordFailure(`user${i}`, "c1");
+    fail(guard, `user${i}`, "c1");
   }
   const gate = guard.check("someone-new", "c1");
   assert.equal((gate as { reason?: string }).reason, "client");
@@ -96,8 +103,43 @@ Deno.test("BruteForceGuard refuses a client with more than 20 failures a minute 
 
 Deno.test("BruteForceGuard keeps at most maxKeys entries per map", () => {
   const { guard } = setup({ maxKeys: 50 });
-  for (let i = 0; i < 500; i++) guard.recordFailure(`user${i}`, `client${i}`);
+  for (let i = 0; i < 500; i++) fail(guard, `user${i}`, `client${i}`);
   // The oldest pairs were evicted; the newest still count.
-  for (let i = 0; i < 4; i++) guard.recordFailure("user499", "client499");
+  for (let i = 0; i < 4; i++) fail(guard, "user499", "client499");
   assert.equal(guard.check("user499", "client499").allowed, false);
+});
+
+Deno.test("BruteForceGuard.begin() counts attempts still running: concurrency cannot bypass the pair limit", () => {
+  const { guard } = setup();
+  for (let i = 0; i < 5; i++) assert.equal(guard.begin("alice", "c1").allowed, true, `attempt ${i}`);
+  const sixth = guard.begin("alice", "c1");
+  assert.equal(sixth.allowed, false);
+  assert.equal((sixth as { reason: string }).reason, "pair");
+  assert.equal(guard.check("alice", "c2").allowed, true);
+});
+
+Deno.test("BruteForceGuard.begin() charges the client's 20-a-minute budget up front", () => {
+  const { guard } = setup();
+  for (let i = 0; i < 20; i++) assert.equal(guard.begin(`user${i}`, "c1").allowed, true, `attempt ${i}`);
+  assert.equal((guard.begin("user99", "c1") as { reason?: string }).reason, "client");
+});
+
+Deno.test("BruteForceGuard: a success refunds its reservation; only failures use the client's budget", () => {
+  const { guard } = setup();
+  for (let i = 0; i < 50; i++) {
+    assert.equal(guard.begin(`user${i}`, "office-nat").allowed, true, `login ${i}`);
+    guard.recordSuccess(`user${i}`, "office-nat");
+  }
+  for (let i = 0; i < 20; i++) fail(guard, `typo${i}`, "office-nat");
+  assert.equal(guard.check("someone", "office-nat").allowed, false);
+});
+
+Deno.test("BruteForceGuard.abandon() releases an attempt that reached no verdict (KDF queue full)", () => {
+  const { guard } = setup();
+  for (let i = 0; i < 40; i++) {
+    assert.equal(guard.begin("alice", "c1").allowed, true, `attempt ${i}`);
+    guard.abandon("alice", "c1");
+  }
+  for (let i = 0; i < 4; i++) fail(guard, "alice", "c1");
+  assert.equal(guard.check("alice", "c1").allowed, true);
 });
