@@ -143,23 +143,6 @@ export interface AuditLogOptions {
   headEvery?: number;
 }
 
-interface AuditRow {
-  seq: number;
-  ts: string;
-  event: string;
-  level: string;
-  actor: number | null;
-  client: string | null;
-  method: string | null;
-  path: string | null;
-  status: number | null;
-  requestId: string | null;
-  target: string | null;
-  detail: string;
-  prevHash: string;
-  hash: string;
-}
-
 /**
  * The page queries of {@link AuditLog.query}. Pages go in date order,
  * (ts, seq), so each filter walks its index — (ts), (event, ts) or
@@ -328,7 +311,7 @@ export class AuditLog {
 
   /** Every row in `seq` order, streamed (constant memory for any log size). */
   rows(): IterableIterator<AuditRecord> {
-    return this.#all.iterate<AuditRow>();
+    return this.#all.iterate<AuditRecord>();
   }
 
   /**
@@ -354,7 +337,7 @@ export class AuditLog {
     // From SQLite's smallest integer: a forged row with seq ≤ 0 must be seen too.
     let after: number | bigint = -(2n ** 63n);
     for (;;) {
-      const rows: AuditRow[] = this.#chunk.all<AuditRow>({ after, upTo, limit: chunkSize });
+      const rows: AuditRecord[] = this.#chunk.all<AuditRecord>({ after, upTo, limit: chunkSize });
       for (const row of rows) {
         if (!verifier.push(row)) return verifier.result();
       }
@@ -377,13 +360,13 @@ export class AuditLog {
     const afterTs = afterSeq === 0 ? EARLIEST : this.#tsOf.get<{ ts: string }>({ seq: afterSeq })?.ts;
     if (afterTs === undefined) return [];
     const page = { afterTs, afterSeq, since, until, limit };
-    if (event !== undefined) return this.#byEvent.all<AuditRow>({ ...page, event, actor: actor ?? null });
-    if (actor !== undefined) return this.#byActor.all<AuditRow>({ ...page, actor });
-    return this.#byDate.all<AuditRow>(page);
+    if (event !== undefined) return this.#byEvent.all<AuditRecord>({ ...page, event, actor: actor ?? null });
+    if (actor !== undefined) return this.#byActor.all<AuditRecord>({ ...page, actor });
+    return this.#byDate.all<AuditRecord>(page);
   }
 
   /** The rows with `since ≤ ts < until` in chain (`seq`) order, streamed: for exports. */
   range(range: AuditRange = {}): IterableIterator<AuditRecord> {
-    return this.#range.iterate<AuditRow>({ since: range.since ?? EARLIEST, until: range.until ?? LATEST });
+    return this.#range.iterate<AuditRecord>({ since: range.since ?? EARLIEST, until: range.until ?? LATEST });
   }
 }
