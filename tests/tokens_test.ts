@@ -151,3 +151,23 @@ Deno.test("PUT /auth/password refuses a wrong current password (403), a weak new
   assert.match(String((await problem(same)).detail), /must differ/);
   assert.equal(await t.deps.hasher.verify(alice.password, t.deps.users.findById(alice.id)!.passwordHash), true);
 });
+
+Deno.test("a login deletes the tokens that expired meanwhile, idle or absolute, and keeps live ones", async () => {
+  const t = await createTestApp();
+  const alice = await t.user("alice");
+  const bob = await t.user("bob");
+  const count = () => t.db.prepare("SELECT count(*) AS n FROM tokens").get<{ n: number }>()!.n;
+  const idle = (await login(t, alice)).token; // never used again: idle after 30 min
+  const busy = (await login(t, bob)).token; // used every 20 min: alive until its 12 h end
+  for (let i = 0; i < 3; i++) {
+    t.clock.advance(20 * 60_000);
+    assert.equal((await t.request("/auth/me", bearer(busy))).status, 200);
+  }
+  assert.equal(count(), 2);
+  await login(t, bob);
+  assert.equal(count(), 2, "the idle token is gone, the busy one and the new one remain");
+  assert.equal(t.deps.tokens.find(hashToken(idle)), undefined);
+  t.clock.advance(12 * 3_600_000);
+  await login(t, alice);
+  assert.equal(count(), 1, "past 12 h every older token is gone; only the new one remains");
+});

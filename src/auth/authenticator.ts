@@ -195,12 +195,17 @@ export class Authenticator {
     throw unauthenticated();
   }
 
-  /** Issues a bearer token for `userId`; only its hash is stored. */
+  /**
+   * Issues a bearer token for `userId`; only its hash is stored. Every login
+   * also deletes the tokens that have expired (idle or absolute) meanwhile, so
+   * the table holds only live tokens plus those expired since the last login.
+   */
   issueToken(userId: number, ctx: AuditContext): IssuedToken {
     const now = this.#o.clock();
     const token = generateToken();
     const expiresAt = now + this.#o.tokenMaxAgeMs;
     this.#o.db.tx(() => {
+      this.#o.tokens.purgeExpired(now, now - this.#o.tokenIdleMs);
       this.#o.tokens.create(hashToken(token), userId, now, expiresAt);
       this.#o.audit.append({
         ...ctx,
