@@ -5,6 +5,7 @@
  * sandbox grants only `APP_*` — and turns a {@link ConfigError} into one line.
  */
 import { z } from "zod";
+import { USERNAME_PATTERN, USERNAME_RULE } from "./auth/username.ts";
 import { type CIDR, parseCIDR } from "./net/ip.ts";
 
 /** PBKDF2 iterations below this are refused in production (OWASP 2023, ASVS 5.0 appendix C). */
@@ -183,7 +184,7 @@ const schema = z.object({
   APP_LOG_LEVEL: z.enum(["trace", "debug", "info", "warning", "error", "fatal"]).default("info"),
   APP_LOG_FORMAT: z.enum(["json", "pretty"]).default("json"),
   APP_LOG_FILE: optionalText,
-  APP_ADMIN_USERNAME: z.string().regex(/^[A-Za-z0-9._-]{3,64}$/, "must be 3-64 of A-Z a-z 0-9 . _ -")
+  APP_ADMIN_USERNAME: z.string().regex(USERNAME_PATTERN, USERNAME_RULE)
     .default("admin"),
   APP_ADMIN_PASSWORD: z.string().min(1).optional(),
   APP_KDF_CONCURRENCY: integer(1, 256, Math.max(1, navigator.hardwareConcurrency ?? 1)),

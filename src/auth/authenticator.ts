@@ -24,9 +24,7 @@ import type { BruteForceGuard, Gate } from "./brute_force.ts";
 import type { CredentialCache } from "./credential_cache.ts";
 import type { KDFGuard } from "./kdf_guard.ts";
 import type { PrincipalCache } from "./principal_cache.ts";
-
-/** The shape every username has; anything else cannot exist and skips the KDF. */
-export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,64}$/;
+import { USERNAME_PATTERN } from "./username.ts";
 
 /** The request facts authentication needs: audit context plus the rate-limit identity. */
 export interface AuthContext extends AuditContext {

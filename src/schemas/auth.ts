@@ -4,10 +4,10 @@
  * accounts service so the CLI applies the same rules.
  */
 import { z } from "zod";
-import { USERNAME_PATTERN } from "../auth/authenticator.ts";
+import { USERNAME_PATTERN, USERNAME_RULE } from "../auth/username.ts";
 
 /** A username: 3–64 of `[A-Za-z0-9._-]` (no colon, so Basic can carry it). */
-export const username = z.string().regex(USERNAME_PATTERN, "must be 3-64 characters of A-Z a-z 0-9 . _ -");
+export const username = z.string().regex(USERNAME_PATTERN, USERNAME_RULE);
 
 /** A password as submitted (policy checked later); bounded to cap hashing input. */
 export const password = z.string().min(1, "is required").max(1024, "must be at most 1024 characters");

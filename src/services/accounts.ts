@@ -16,12 +16,14 @@
  * too: the tool refuses to leave the system without an administrator.
  */
 import type { AuditContext, AuditLog } from "../audit/audit_log.ts";
-import { type Authenticator, USERNAME_PATTERN } from "../auth/authenticator.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
+import { USERNAME_PATTERN, USERNAME_RULE } from "../auth/username.ts";
 import { passwordProblem } from "../auth/password_policy.ts";
 import { ADMIN_ROLE, DEFAULT_ROLE, type Permission } from "../auth/permissions.ts";
 import type { Database } from "../db/database.ts";
 import type { RolesRepo } from "../db/roles_repo.ts";
 import { isUniqueViolation, type Principal, type PublicUser, toPublicUser, type UsersRepo } from "../db/users_repo.ts";
+import { encodeBase64Url } from "../crypto/tokens.ts";
 import { ApiError } from "../errors.ts";
 
 /** Who acts: a user through the API, or the operator at the CLI (null). */
@@ -75,7 +77,7 @@ export class Accounts {
     // account nobody can log in to and a confusing line in the audit log.
     if (!USERNAME_PATTERN.test(username)) {
       throw new ApiError("validation-failed", "The request is not valid; see errors.", {
-        errors: [{ path: "username", message: "must be 3-64 characters of A-Z a-z 0-9 . _ -" }],
+        errors: [{ path: "username", message: USERNAME_RULE }],
       });
     }
     const problem = passwordProblem(password, username);
@@ -273,8 +275,7 @@ export class Accounts {
 
 /** A random password of 24 base64url characters (144 bits), for bootstrap and CLI resets. */
 export function generatePassword(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(18));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
+  return encodeBase64Url(crypto.getRandomValues(new Uint8Array(18)));
 }
 
 /** Refuses (403) when `actor` lacks any of `permissions`: nobody hands out what they do not hold. */
