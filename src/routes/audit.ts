@@ -16,7 +16,7 @@ import type { AppDeps } from "../deps.ts";
 import { requirePermission } from "../middleware/require_permission.ts";
 import { queryParams } from "../middleware/validate.ts";
 import { auditQuery } from "../schemas/audit.ts";
-import { decodeCursor, DEFAULT_PAGE, encodeCursor } from "../schemas/common.ts";
+import { DEFAULT_PAGE, paginate } from "../schemas/common.ts";
 
 /** `/audit` routes. */
 export function auditRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -26,10 +26,13 @@ export function auditRoutes(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/", requirePermission("audit:read"), queryParams(auditQuery), (c) => {
     const { limit = DEFAULT_PAGE, cursor, since, until, event, actor } = c.req.valid("query");
-    const rows = audit.query({ since, until, event, actor, afterSeq: decodeCursor(cursor), limit: limit + 1 });
-    const items = rows.slice(0, limit).map((row) => ({ ...row, detail: parseDetail(row.detail) }));
-    const nextCursor = rows.length > limit ? encodeCursor(items[items.length - 1]!.seq) : null;
-    return c.json({ items, nextCursor });
+    const page = paginate(
+      cursor,
+      limit,
+      (afterSeq, n) => audit.query({ since, until, event, actor, afterSeq, limit: n }),
+      (row) => row.seq,
+    );
+    return c.json({ ...page, items: page.items.map((row) => ({ ...row, detail: parseDetail(row.detail) })) });
   });
 
   app.get("/verify", requirePermission("audit:read"), async (c) => {

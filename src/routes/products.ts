@@ -16,7 +16,7 @@ import { ApiError } from "../errors.ts";
 import { auditContext } from "../middleware/audit_context.ts";
 import { checkAccess, requirePermission } from "../middleware/require_permission.ts";
 import { jsonBody, queryParams } from "../middleware/validate.ts";
-import { decodeCursor, DEFAULT_PAGE, encodeCursor, parseId } from "../schemas/common.ts";
+import { DEFAULT_PAGE, paginate, parseId } from "../schemas/common.ts";
 import { productInput, productListQuery } from "../schemas/products.ts";
 
 /** The strong ETag of a product version. */
@@ -56,10 +56,7 @@ export function productRoutes(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/", requirePermission("products:read"), queryParams(productListQuery), (c) => {
     const { limit = DEFAULT_PAGE, cursor, q } = c.req.valid("query");
-    const rows = products.list({ after: decodeCursor(cursor), limit: limit + 1, q });
-    const items = rows.slice(0, limit);
-    const nextCursor = rows.length > limit ? encodeCursor(items[items.length - 1]!.id) : null;
-    return c.json({ items, nextCursor });
+    return c.json(paginate(cursor, limit, (after, n) => products.list({ after, limit: n, q }), (p) => p.id));
   });
 
   app.get("/:id", requirePermission("products:read"), (c) => {

@@ -11,7 +11,7 @@ import { auditContext } from "../middleware/audit_context.ts";
 import { checkAccess, requirePermission } from "../middleware/require_permission.ts";
 import { jsonBody, queryParams } from "../middleware/validate.ts";
 import { pageQuery, roleGrantInput } from "../schemas/admin.ts";
-import { decodeCursor, DEFAULT_PAGE, encodeCursor, parseId } from "../schemas/common.ts";
+import { DEFAULT_PAGE, paginate, parseId } from "../schemas/common.ts";
 
 /** `/users` routes. */
 export function userRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -20,10 +20,8 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/", requirePermission("users:read"), queryParams(pageQuery), (c) => {
     const { limit = DEFAULT_PAGE, cursor } = c.req.valid("query");
-    const rows = users.list(decodeCursor(cursor), limit + 1);
-    const items = rows.slice(0, limit).map((u) => toPublicUser(u, users.rolesOf(u.id)));
-    const nextCursor = rows.length > limit ? encodeCursor(items[items.length - 1]!.id) : null;
-    return c.json({ items, nextCursor });
+    const page = paginate(cursor, limit, (after, n) => users.list(after, n), (u) => u.id);
+    return c.json({ ...page, items: page.items.map((u) => toPublicUser(u, users.rolesOf(u.id))) });
   });
 
   app.get("/:id", requirePermission("users:read"), (c) => {

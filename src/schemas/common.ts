@@ -61,6 +61,29 @@ export function decodeCursor(cursor: string | undefined): number {
   });
 }
 
+/** A page of a list, as every list endpoint returns it. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * One page of a keyset-paginated list: `fetch(after, n)` returns rows whose
+ * key is greater than `after`, in key order. One row more than `limit` is
+ * fetched to learn whether another page follows; the cursor carries the last
+ * returned row's key.
+ */
+export function paginate<T>(
+  cursor: string | undefined,
+  limit: number,
+  fetch: (after: number, limit: number) => T[],
+  keyOf: (row: T) => number,
+): Page<T> {
+  const rows = fetch(decodeCursor(cursor), limit + 1);
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? encodeCursor(keyOf(items[items.length - 1]!)) : null };
+}
+
 /**
  * A positive integer id from a path segment ({@link idParam}); 404 for
  * anything else, because no resource can have such an id.
