@@ -293,3 +293,16 @@ Deno.test("concurrent guesses cannot bypass the brute-force limits: attempts are
   assert.equal(statuses.filter((s) => s === 401).length, 25);
   assert.equal(statuses.filter((s) => s === 429).length, 75);
 });
+
+Deno.test("a locked account refuses even credentials already in the cache, without a KDF", async () => {
+  const t = await createTestApp();
+  const alice = await t.user("alice");
+  assert.equal((await get(t, alice.basic, "10.9.9.9")).status, 200); // now cached
+  const wrong = basicAuth("alice", "definitely the wrong password");
+  for (let i = 0; i < 100; i++) await get(t, wrong, `10.2.${i >> 4}.${i & 15}`);
+  const before = t.kdf.calls;
+  const locked = await get(t, alice.basic, "10.9.9.9");
+  assert.equal(locked.status, 429);
+  assert.equal(locked.headers.get("Retry-After"), "900");
+  assert.equal(t.kdf.calls, before);
+});
