@@ -33,7 +33,12 @@ export function expectedVersion(header: string | undefined, current: Product): n
   if (header === undefined) return null;
   const tags = header.split(",").map((t) => t.trim());
   if (tags.includes("*") || tags.includes(etagOf(current))) return current.version;
-  throw new ApiError("precondition-failed", "The product has changed since you read it; fetch it again.");
+  throw staleProduct();
+}
+
+/** The 412 for a write based on an out-of-date read. */
+function staleProduct(): ApiError {
+  return new ApiError("precondition-failed", "The product has changed since you read it; fetch it again.");
 }
 
 function requireOwnership(user: Principal, product: Product): void {
@@ -94,7 +99,7 @@ export function productRoutes(deps: AppDeps): Hono<AppEnv> {
       requireOwnership(user, current);
       const outcome = products.update(current.id, input, expectedVersion(c.req.header("If-Match"), current), now());
       if (!outcome.ok) {
-        throw new ApiError("precondition-failed", "The product has changed since you read it; fetch it again.");
+        throw staleProduct();
       }
       audit.append({
         ...auditContext(c),
