@@ -5,7 +5,7 @@
  * every test file runs in its own, so capturing never leaks between files;
  * dispose the capture at the end of the test (`await using`).
  */
-import { type LogLevel, type LogRecord, reset } from "@logtape/logtape";
+import { configure, type LogLevel, type LogRecord, reset } from "@logtape/logtape";
 import { configureLogging, logFormatter } from "../src/logging.ts";
 
 /** Captured log output. */
@@ -36,4 +36,27 @@ export async function captureLogs(level: LogLevel = "debug"): Promise<LogCapture
     json: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
     [Symbol.asyncDispose]: () => reset(),
   };
+}
+
+/** Raw records of one category, as a test captured them. */
+export interface RecordCapture extends AsyncDisposable {
+  readonly records: LogRecord[];
+}
+
+/**
+ * Captures the raw LogTape records (no formatting, no redaction) of
+ * `category` and its children until disposed: `await using logs = await
+ * captureRecords(["secure-api"])`. Disposal resets logging.
+ */
+export async function captureRecords(category: readonly string[]): Promise<RecordCapture> {
+  const records: LogRecord[] = [];
+  await configure({
+    reset: true,
+    sinks: { capture: (record) => void records.push(record) },
+    loggers: [
+      { category: [...category], lowestLevel: "debug", sinks: ["capture"] },
+      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
+    ],
+  });
+  return { records, [Symbol.asyncDispose]: () => reset() };
 }

@@ -2,7 +2,7 @@
  * Rate limiting across instances: whole applications on one real Redis.
  */
 import assert from "node:assert/strict";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
+import { captureRecords } from "./log_capture.ts";
 import { RedisRateLimitStore } from "../src/ratelimit/redis_store.ts";
 import { basicAuth, createTestApp, problem, type TestApp } from "./helpers.ts";
 import { startRedis, type TestRedis, waitUntil } from "./redis_helpers.ts";
@@ -49,15 +49,8 @@ Deno.test("two app instances on one Redis share one limit", async () => {
 });
 
 Deno.test("with Redis down auth routes fail closed (503) and api routes fail open with a warning, then recover", async () => {
-  const records: LogRecord[] = [];
-  await configure({
-    reset: true,
-    sinks: { capture: (record) => void records.push(record) },
-    loggers: [
-      { category: ["secure-api"], lowestLevel: "debug", sinks: ["capture"] },
-      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
-    ],
-  });
+  await using logs = await captureRecords(["secure-api"]);
+  const records = logs.records;
   const redis = await startRedis();
   const store = await connected(redis);
   try {
@@ -98,6 +91,5 @@ Deno.test("with Redis down auth routes fail closed (503) and api routes fail ope
   } finally {
     await store.close();
     await redis.stop();
-    await reset();
   }
 });

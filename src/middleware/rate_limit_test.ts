@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
+import { type LogRecord } from "@logtape/logtape";
+import { captureRecords } from "../../tests/log_capture.ts";
 import { auditRows, basicAuth, createTestApp, problem, type TestApp } from "../../tests/helpers.ts";
 import type { GCRADecision, GCRAPolicy } from "../ratelimit/gcra.ts";
 import { type RateLimitStore, StoreUnavailableError } from "../ratelimit/store.ts";
@@ -271,20 +272,8 @@ function brokenStore(error: () => Error = () => new StoreUnavailableError("conne
 
 /** Captures LogTape records of the `secure-api` category while `fn` runs. */
 async function capturingLogs(fn: (records: LogRecord[]) => Promise<void>): Promise<void> {
-  const records: LogRecord[] = [];
-  await configure({
-    reset: true,
-    sinks: { capture: (record) => void records.push(record) },
-    loggers: [
-      { category: ["secure-api"], lowestLevel: "debug", sinks: ["capture"] },
-      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
-    ],
-  });
-  try {
-    await fn(records);
-  } finally {
-    await reset();
-  }
+  await using logs = await captureRecords(["secure-api"]);
+  await fn(logs.records);
 }
 
 function warnings(records: readonly LogRecord[]) {

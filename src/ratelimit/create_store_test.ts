@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { configure, getLogger, type LogRecord, reset } from "@logtape/logtape";
+import { getLogger } from "@logtape/logtape";
+import { captureRecords } from "../../tests/log_capture.ts";
 import { freePort } from "../../tests/e2e_helpers.ts";
 import { startRedis } from "../../tests/redis_helpers.ts";
 import { parseConfig } from "../config.ts";
@@ -28,15 +29,8 @@ Deno.test("createRateLimitStore() returns a connected Redis store when Redis is 
 });
 
 Deno.test("createRateLimitStore() starts without Redis after a bounded wait, with a warning", async () => {
-  const records: LogRecord[] = [];
-  await configure({
-    reset: true,
-    sinks: { capture: (record) => void records.push(record) },
-    loggers: [
-      { category: ["test"], lowestLevel: "debug", sinks: ["capture"] },
-      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
-    ],
-  });
+  await using logs = await captureRecords(["test"]);
+  const records = logs.records;
   const config = parseConfig({ APP_RATE_LIMIT_STORE: `redis://:s3cret-pw@127.0.0.1:${freePort()}` });
   const started = performance.now();
   const store = await createRateLimitStore(config, getLogger(["test"]), { connectWaitMs: 300 });
@@ -50,6 +44,5 @@ Deno.test("createRateLimitStore() starts without Redis after a bounded wait, wit
     assert.equal(logged.includes("s3cret-pw"), false, "the Redis password never reaches the log");
   } finally {
     await store.close();
-    await reset();
   }
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
+import { reset } from "@logtape/logtape";
+import { captureRecords } from "../../tests/log_capture.ts";
 import { getLogger } from "@logtape/logtape";
 import { startRedis, type TestRedis, waitUntil } from "../../tests/redis_helpers.ts";
 import { emissionIntervalUs, type GCRADecision, type GCRAPolicy } from "./gcra.ts";
@@ -142,43 +143,32 @@ Deno.test("RedisRateLimitStore falls back to EVAL once after SCRIPT FLUSH", asyn
 });
 
 Deno.test("RedisRateLimitStore fails fast while Redis is down and recovers when it returns", async () => {
-  const records: LogRecord[] = [];
-  await configure({
-    reset: true,
-    sinks: { capture: (record) => void records.push(record) },
-    loggers: [
-      { category: ["test"], lowestLevel: "debug", sinks: ["capture"] },
-      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
-    ],
-  });
-  try {
-    await withRedis(async (redis, store) => {
-      assert.deepEqual(await allowedOf(store, "k", 5), [true, true, true, true, true]);
-      await redis.stop();
-      await waitUntil("the store to notice", () => Promise.resolve(!store.isReady));
-      const started = performance.now();
-      await assert.rejects(store.consume("k", FIVE_PER_MINUTE), StoreUnavailableError);
-      assert.ok(performance.now() - started < 100, "no waiting for a connection that is not there");
-      assert.ok(
-        records.some((r) => r.level === "warning" && String(r.rawMessage).startsWith("redis unavailable")),
-        "the outage is logged",
-      );
-      const warningsDuringOutage = records.filter((r) => r.level === "warning").length;
+  await using logs = await captureRecords(["test"]);
+  const records = logs.records;
+  await withRedis(async (redis, store) => {
+    assert.deepEqual(await allowedOf(store, "k", 5), [true, true, true, true, true]);
+    await redis.stop();
+    await waitUntil("the store to notice", () => Promise.resolve(!store.isReady));
+    const started = performance.now();
+    await assert.rejects(store.consume("k", FIVE_PER_MINUTE), StoreUnavailableError);
+    assert.ok(performance.now() - started < 100, "no waiting for a connection that is not there");
+    assert.ok(
+      records.some((r) => r.level === "warning" && String(r.rawMessage).startsWith("redis unavailable")),
+      "the outage is logged",
+    );
+    const warningsDuringOutage = records.filter((r) => r.level === "warning").length;
 
-      await redis.restart();
-      await waitUntil("the store to reconnect", () => Promise.resolve(store.isReady));
-      assert.ok(records.some((r) => r.rawMessage === "redis available again"), "the recovery is logged");
-      assert.equal(
-        records.filter((r) => r.level === "warning").length,
-        warningsDuringOutage,
-        "reconnection attempts are not each a warning",
-      );
-      // The restarted Redis is empty (no persistence): a fresh budget, enforced again.
-      assert.deepEqual(await allowedOf(store, "k", 6), [true, true, true, true, true, false]);
-    }, { logger: getLogger(["test"]) });
-  } finally {
-    await reset();
-  }
+    await redis.restart();
+    await waitUntil("the store to reconnect", () => Promise.resolve(store.isReady));
+    assert.ok(records.some((r) => r.rawMessage === "redis available again"), "the recovery is logged");
+    assert.equal(
+      records.filter((r) => r.level === "warning").length,
+      warningsDuringOutage,
+      "reconnection attempts are not each a warning",
+    );
+    // The restarted Redis is empty (no persistence): a fresh budget, enforced again.
+    assert.deepEqual(await allowedOf(store, "k", 6), [true, true, true, true, true, false]);
+  }, { logger: getLogger(["test"]) });
 });
 
 Deno.test("RedisRateLimitStore gives up on a hung Redis after its deadline", async () => {
