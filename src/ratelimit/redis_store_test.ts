@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { reset } from "@logtape/logtape";
 import { captureRecords } from "../../tests/log_capture.ts";
 import { getLogger } from "@logtape/logtape";
 import { startRedis, type TestRedis, waitUntil } from "../../tests/redis_helpers.ts";
