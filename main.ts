@@ -11,7 +11,8 @@ import { crashHandler } from "./src/crash.ts";
 import { bootstrap, initDatabase } from "./src/bootstrap.ts";
 import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "./src/config.ts";
 import { createDeps } from "./src/deps.ts";
-import { ApiError, problemResponse } from "./src/errors.ts";
+import { ApiError } from "./src/errors.ts";
+import { problemResponse } from "./src/middleware/error_handler.ts";
 import { AUDIT_CATEGORY, configureLogging } from "./src/logging.ts";
 import { createRateLimitStore } from "./src/ratelimit/create_store.ts";
 import { ensureDevCertificate } from "./src/tls/dev_cert.ts";
@@ -53,7 +54,9 @@ if (generated !== null) {
   stderr("secure-api: store it now; it is not shown again.");
 }
 
-const tls = config.tls ?? await ensureDevCertificate("certs");
+const tls = config.tlsCertFile !== null && config.tlsKeyFile !== null
+  ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }
+  : await ensureDevCertificate("certs");
 const app = createApp(deps);
 const server = Deno.serve({
   hostname: config.host,
@@ -78,7 +81,7 @@ deps.audit.append({
     address: `${config.host}:${config.port}`,
     pbkdf2Iterations: config.pbkdf2Iterations,
     rateLimitStore: config.rateLimitStore.kind,
-    devCertificate: config.tls === null,
+    devCertificate: config.tlsCertFile === null,
   },
 });
 deps.audit.logHead();

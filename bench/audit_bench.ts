@@ -1,5 +1,5 @@
 /**
- * The cost of the audit log (SPEC §10: at least 20,000 rows per second in
+ * The cost of the audit log (BENCHMARKS.md "Targets": at least 20,000 rows per second in
  * batches, with the hash chain). Rows go to a database file in a temporary
  * directory with the production pragmas — WAL, `synchronous=FULL`, so every
  * committed batch is fsynced — through the real `AuditLog` (sanitising,

@@ -10,7 +10,7 @@ import { createTestApp } from "../tests/helpers.ts";
 
 const t = await createTestApp();
 const user = await t.user("bencher", ["editor"]);
-const product = t.deps.products.create(
+const product = t.deps.repos.products.create(
   { name: "Kettle", description: "", priceCents: 3500, stock: 2 },
   user.id,
   "2026-01-01T00:00:00.000Z",
@@ -25,16 +25,16 @@ const ctx = {
 };
 await t.deps.authenticator.basic(user.username, user.password, ctx); // warm the credential cache
 const { token } = t.deps.authenticator.issueToken(user.id, ctx);
-const cacheKey = t.deps.cache.keyOf(user.username, user.password);
+const cacheKey = t.deps.credentialCache.keyOf(user.username, user.password);
 const salt = crypto.getRandomValues(new Uint8Array(16));
 const passwordBytes = new TextEncoder().encode(user.password);
 
 Deno.bench("credential cache: HMAC key + lookup", { group: "auth", baseline: true }, () => {
-  t.deps.cache.get(t.deps.cache.keyOf(user.username, user.password));
+  t.deps.credentialCache.get(t.deps.credentialCache.keyOf(user.username, user.password));
 });
 
 Deno.bench("credential cache: lookup only", { group: "auth" }, () => {
-  t.deps.cache.get(cacheKey);
+  t.deps.credentialCache.get(cacheKey);
 });
 
 Deno.bench("Basic header parse", { group: "auth" }, () => {
@@ -61,12 +61,12 @@ Deno.bench(
   "permission check: uncached principal join (what the cache avoids)",
   { group: "authz", baseline: true },
   () => {
-    if (!t.deps.users.loadPrincipal(user.id)!.permissions.has("products:read")) throw new Error("unexpected");
+    if (!t.deps.repos.users.loadPrincipal(user.id)!.permissions.has("products:read")) throw new Error("unexpected");
   },
 );
 
 Deno.bench("product read (point query)", { group: "db" }, () => {
-  t.deps.products.get(product.id);
+  t.deps.repos.products.get(product.id);
 });
 
 Deno.bench("PBKDF2-HMAC-SHA-256, 600,000 iterations (reference)", { group: "kdf", n: 20, warmup: 2 }, async () => {

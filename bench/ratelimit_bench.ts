@@ -1,5 +1,5 @@
 /**
- * Rate-limit benchmarks (SPEC §12): one in-memory decision (target < 1 µs),
+ * Rate-limit benchmarks (BENCHMARKS.md "Targets"): one in-memory decision (target < 1 µs),
  * the heap held by 100,000 keys (target < 32 MB), and for comparison one
  * Redis decision over loopback against a throwaway `redis-server`.
  *

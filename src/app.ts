@@ -22,7 +22,8 @@ import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import type { AppEnv } from "./app_env.ts";
 import type { AppDeps } from "./deps.ts";
-import { ApiError, errorHandler, problemResponse } from "./errors.ts";
+import { ApiError } from "./errors.ts";
+import { errorHandler, problemResponse } from "./middleware/error_handler.ts";
 import { buildOpenAPI } from "./openapi.ts";
 import { auditFailures } from "./middleware/audit_failures.ts";
 import { authenticate } from "./middleware/authenticate.ts";
@@ -40,12 +41,12 @@ import { roleRoutes } from "./routes/roles.ts";
 import { userRoutes } from "./routes/users.ts";
 import { getLogger } from "@logtape/logtape";
 
-/** Largest request body accepted, in bytes (SPEC §4). */
+/** Largest request body accepted, in bytes (OWASP API4:2023; SECURITY.md "Errors and input"). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Builds the application over `deps`. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const { config, audit, rateLimitStore: store, policies } = deps;
+  const { config, audit, rateLimitStore: store, ratePolicies: policies, services } = deps;
   const logger = getLogger(["secure-api", "http"]);
   const rateLimitLogger = getLogger(["secure-api", "ratelimit"]);
   const app = new Hono<AppEnv>();
@@ -88,12 +89,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(rateLimit({ store, policyFor, scope: "user", audit, logger: rateLimitLogger, clock: deps.clock }));
 
   app.route("/", healthRoutes());
-  app.route("/", openAPIRoutes(buildOpenAPI));
-  app.route("/auth", authRoutes(deps));
-  app.route("/products", productRoutes(deps));
-  app.route("/users", userRoutes(deps));
-  app.route("/", roleRoutes(deps));
-  app.route("/audit", auditRoutes(deps));
+  app.route("/", openAPIRoutes(() => buildOpenAPI({ authPolicyRoutes: AUTH_POLICY_ROUTES })));
+  app.route("/auth", authRoutes({ accounts: services.accounts, authenticator: deps.authenticator }));
+  app.route("/products", productRoutes({ db: deps.db, products: deps.repos.products, audit, clock: deps.clock }));
+  app.route("/users", userRoutes({ accounts: services.accounts }));
+  app.route("/", roleRoutes({ roles: services.roles }));
+  app.route("/audit", auditRoutes({ audit }));
 
   app.notFound((c) => problemResponse(new ApiError("not-found", "No such resource."), c.req.path, c.var.requestId));
   app.onError(errorHandler(logger));

@@ -1,7 +1,7 @@
 /**
  * The typed Hono environment: what middleware sets and routes read.
  */
-import type { Principal } from "./db/users_repo.ts";
+import type { Principal } from "./domain/principal.ts";
 
 /** Who is calling from where: the address for the audit log, the key for limits. */
 export interface ClientIdentity {

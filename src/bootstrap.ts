@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { type Database, openDatabase } from "./db/database.ts";
 import { loadMigrations, migrate } from "./db/migrate.ts";
 import type { AppDeps } from "./deps.ts";
+import { isoNow } from "./util/clock.ts";
 
 /** Opens the database at `path` (creating its folder) and applies pending migrations. */
 export async function initDatabase(path: string): Promise<{ db: Database; applied: string[] }> {
@@ -24,8 +25,8 @@ export async function initDatabase(path: string): Promise<{ db: Database; applie
  * Returns the generated admin password (to print once), or null.
  */
 export async function bootstrap(deps: AppDeps): Promise<string | null> {
-  deps.roles.syncCatalogue(new Date(deps.clock()).toISOString());
-  return await deps.accounts.bootstrapAdmin(deps.config.adminUsername, deps.config.adminPassword, {
+  deps.repos.roles.syncCatalogue(isoNow(deps.clock));
+  return await deps.services.accounts.bootstrapAdmin(deps.config.adminUsername, deps.config.adminPassword, {
     client: "local",
     method: "BOOTSTRAP",
   });

@@ -1,11 +1,15 @@
 /**
  * Configuration: every setting is an `APP_*` environment variable, parsed once
- * by a zod schema into a typed, deeply frozen object. Parsing is pure (no
- * `Deno.env` access, no exit): `main.ts` reads the variables by name — the
- * sandbox grants only `APP_*` — and turns a {@link ConfigError} into one line.
+ * into a typed, deeply frozen object. Each variable is declared once, in
+ * {@link SETTINGS}: its name, its parser (a zod schema over the variable's
+ * text), its default (as it would be written in the environment) and what it
+ * means. The list of variables and the {@link Config} type are derived from
+ * that table. Parsing is pure (no `Deno.env` access, no exit): `main.ts`
+ * reads the variables by name — the sandbox grants only `APP_*` — and turns
+ * a {@link ConfigError} into one line.
  */
 import { z } from "zod";
-import { USERNAME_PATTERN, USERNAME_RULE } from "./auth/username.ts";
+import { USERNAME_PATTERN, USERNAME_RULE } from "./domain/username.ts";
 import { type CIDR, parseCIDR } from "./net/ip.ts";
 
 /** PBKDF2 iterations below this are refused in production (OWASP 2023, ASVS 5.0 appendix C). */
@@ -17,89 +21,21 @@ export interface RatePolicyConfig {
   readonly windowSeconds: number;
 }
 
-/** The parsed configuration. Every field documents its variable and default. */
-export interface Config {
-  /** `APP_ENV`: `development` (default) or `production`. */
-  readonly env: "development" | "production";
-  /** `APP_HOST` (default `127.0.0.1`). */
-  readonly host: string;
-  /** `APP_PORT` (default `8443`). */
-  readonly port: number;
-  /** `APP_DB` (default `data/app.db`); `:memory:` for throwaway runs. */
-  readonly dbPath: string;
-  /** `APP_TLS_CERT` and `APP_TLS_KEY`: both or neither; neither means the development certificate in `certs/`. */
-  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
-  /** `APP_PBKDF2_ITERATIONS` (default 600000). */
-  readonly pbkdf2Iterations: number;
-  /** `APP_PEPPER`: optional secret (≥ 32 characters) mixed into every password hash with HMAC-SHA-256. */
-  readonly pepper: string | null;
-  /** `APP_TRUST_PROXY`: CIDRs whose `X-Forwarded-For` is believed (default: none). */
-  readonly trustProxy: readonly CIDR[];
-  /** `APP_RATE_LIMIT_STORE`: `memory` (default) or a `redis://host:port` URL. */
-  readonly rateLimitStore: { readonly kind: "memory" } | { readonly kind: "redis"; readonly url: string };
-  /** `APP_RATE_LIMIT_AUTH` (default `10/60`): register, login and password change, per client. */
-  readonly rateLimitAuth: RatePolicyConfig;
-  /** `APP_RATE_LIMIT_API` (default `600/60`): every other route, per client and per user. */
-  readonly rateLimitApi: RatePolicyConfig;
-  /** `APP_RATE_LIMIT_MAX_KEYS` (default 100000): keys kept by the in-memory store before LRU eviction. */
-  readonly rateLimitMaxKeys: number;
-  /** `APP_CORS_ORIGINS`: exact origins allowed to call the API from a browser (default: none). */
-  readonly corsOrigins: readonly string[];
-  /** `APP_LOG_LEVEL` (default `info`). */
-  readonly logLevel: "trace" | "debug" | "info" | "warning" | "error" | "fatal";
-  /** `APP_LOG_FORMAT`: `json` (default, one JSON object per line) or `pretty`. */
-  readonly logFormat: "json" | "pretty";
-  /** `APP_LOG_FILE`: optional rotating JSON-lines file, in addition to stdout. */
-  readonly logFile: string | null;
-  /** `APP_ADMIN_USERNAME` (default `admin`): the bootstrap administrator. */
-  readonly adminUsername: string;
-  /** `APP_ADMIN_PASSWORD`: the bootstrap password; when unset on first start a random one is printed once. */
-  readonly adminPassword: string | null;
-  /** `APP_KDF_CONCURRENCY` (default: CPU count): password derivations run at once. */
-  readonly kdfConcurrency: number;
-  /** `APP_KDF_QUEUE` (default 64): derivations allowed to wait; beyond it, 503. */
-  readonly kdfQueue: number;
-  /** `APP_SHUTDOWN_TIMEOUT_MS` (default 10000): how long in-flight requests may finish after SIGTERM. */
-  readonly shutdownTimeoutMs: number;
-}
+/** Where rate-limit decisions are kept. */
+export type RateLimitStoreConfig = { readonly kind: "memory" } | { readonly kind: "redis"; readonly url: string };
 
 /** Thrown by {@link parseConfig}; its message is one line naming the variable. */
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-/** The variables {@link parseConfig} reads, so `main.ts` can fetch exactly these. */
-export const CONFIG_VARIABLES = [
-  "APP_ENV",
-  "APP_HOST",
-  "APP_PORT",
-  "APP_DB",
-  "APP_TLS_CERT",
-  "APP_TLS_KEY",
-  "APP_PBKDF2_ITERATIONS",
-  "APP_PEPPER",
-  "APP_TRUST_PROXY",
-  "APP_RATE_LIMIT_STORE",
-  "APP_RATE_LIMIT_AUTH",
-  "APP_RATE_LIMIT_API",
-  "APP_RATE_LIMIT_MAX_KEYS",
-  "APP_CORS_ORIGINS",
-  "APP_LOG_LEVEL",
-  "APP_LOG_FORMAT",
-  "APP_LOG_FILE",
-  "APP_ADMIN_USERNAME",
-  "APP_ADMIN_PASSWORD",
-  "APP_KDF_CONCURRENCY",
-  "APP_KDF_QUEUE",
-  "APP_SHUTDOWN_TIMEOUT_MS",
-] as const;
+const text = z.string().trim().min(1);
+/** An optional setting: null when the variable is unset. */
+const optional = <T extends z.ZodType<unknown, string>>(schema: T) => schema.optional().transform((v) => v ?? null);
 
-const optionalText = z.string().trim().min(1).optional();
-
-function integer(min: number, max: number, fallback: number) {
+function integer(min: number, max: number) {
   return z.string().trim().regex(/^[0-9]+$/, "must be a whole number").transform(Number)
-    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
-    .optional().transform((v) => v ?? fallback);
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
 function list<T>(item: (text: string) => T | null, what: string) {
@@ -117,9 +53,9 @@ function list<T>(item: (text: string) => T | null, what: string) {
   });
 }
 
-const ratePolicy = (fallback: string) =>
-  z.string().trim().optional().transform((raw, ctx): RatePolicyConfig => {
-    const match = /^([1-9][0-9]{0,8})\/([1-9][0-9]{0,5})$/.exec(raw ?? fallback);
+const ratePolicy = () =>
+  z.string().trim().transform((raw, ctx): RatePolicyConfig => {
+    const match = /^([1-9][0-9]{0,8})\/([1-9][0-9]{0,5})$/.exec(raw);
     if (!match) {
       ctx.addIssue({ code: "custom", message: 'must be "<quota>/<window seconds>", e.g. 600/60' });
       return z.NEVER;
@@ -163,34 +99,148 @@ function parseOrigin(text: string): string | null {
   }
 }
 
-const schema = z.object({
-  APP_ENV: z.enum(["development", "production"]).default("development"),
-  APP_HOST: z.string().trim().min(1).default("127.0.0.1"),
-  APP_PORT: integer(1, 65535, 8443),
-  APP_DB: z.string().trim().min(1).default("data/app.db"),
-  APP_TLS_CERT: optionalText,
-  APP_TLS_KEY: optionalText,
-  APP_PBKDF2_ITERATIONS: integer(1_000, 10_000_000, 600_000),
-  APP_PEPPER: z.string().min(32, "must be at least 32 characters").optional(),
-  APP_TRUST_PROXY: list(parseTrustedProxy, "an IP address or CIDR of your proxies (a /0 trusts everyone)"),
-  APP_RATE_LIMIT_STORE: z.string().trim().default("memory").refine(
-    isRateLimitStore,
-    'must be "memory" or a redis://host:port URL',
-  ),
-  APP_RATE_LIMIT_AUTH: ratePolicy("10/60"),
-  APP_RATE_LIMIT_API: ratePolicy("600/60"),
-  APP_RATE_LIMIT_MAX_KEYS: integer(100, 10_000_000, 100_000),
-  APP_CORS_ORIGINS: list(parseOrigin, "an exact origin like https://app.example.com (never *)"),
-  APP_LOG_LEVEL: z.enum(["trace", "debug", "info", "warning", "error", "fatal"]).default("info"),
-  APP_LOG_FORMAT: z.enum(["json", "pretty"]).default("json"),
-  APP_LOG_FILE: optionalText,
-  APP_ADMIN_USERNAME: z.string().regex(USERNAME_PATTERN, USERNAME_RULE)
-    .default("admin"),
-  APP_ADMIN_PASSWORD: z.string().min(1).optional(),
-  APP_KDF_CONCURRENCY: integer(1, 256, Math.max(1, navigator.hardwareConcurrency ?? 1)),
-  APP_KDF_QUEUE: integer(0, 100_000, 64),
-  APP_SHUTDOWN_TIMEOUT_MS: integer(0, 600_000, 10_000),
-});
+/** One configuration variable. */
+export interface Setting<T> {
+  /** The environment variable. */
+  readonly name: `APP_${string}`;
+  /** Parses the variable's text (the default's when unset; `undefined` when neither). */
+  readonly schema: z.ZodType<T, string | undefined>;
+  /** The value used when the variable is unset or empty, written as in the environment. */
+  readonly default?: string;
+  /** What it means, for the README and `--help` texts. */
+  readonly doc: string;
+}
+
+function setting<T>(declaration: Setting<T>): Setting<T> {
+  return declaration;
+}
+
+/** Every configuration variable, keyed by its field in {@link Config}. */
+export const SETTINGS = {
+  env: setting({
+    name: "APP_ENV",
+    schema: z.enum(["development", "production"]),
+    default: "development",
+    doc: "`development` or `production`; production refuses a generated certificate and weak settings.",
+  }),
+  host: setting({ name: "APP_HOST", schema: text, default: "127.0.0.1", doc: "The address to listen on." }),
+  port: setting({ name: "APP_PORT", schema: integer(1, 65535), default: "8443", doc: "The HTTPS port." }),
+  dbPath: setting({
+    name: "APP_DB",
+    schema: text,
+    default: "data/app.db",
+    doc: "The SQLite database file; `:memory:` for throwaway runs.",
+  }),
+  tlsCertFile: setting({
+    name: "APP_TLS_CERT",
+    schema: optional(text),
+    doc: "PEM certificate chain; with APP_TLS_KEY, or neither for the development certificate in `certs/`.",
+  }),
+  tlsKeyFile: setting({ name: "APP_TLS_KEY", schema: optional(text), doc: "PEM private key of APP_TLS_CERT." }),
+  pbkdf2Iterations: setting({
+    name: "APP_PBKDF2_ITERATIONS",
+    schema: integer(1_000, 10_000_000),
+    default: String(MIN_PRODUCTION_ITERATIONS),
+    doc: `PBKDF2-HMAC-SHA-256 iterations for new hashes; at least ${MIN_PRODUCTION_ITERATIONS} in production.`,
+  }),
+  pepper: setting({
+    name: "APP_PEPPER",
+    schema: optional(z.string().min(32, "must be at least 32 characters")),
+    doc: "Optional secret (≥ 32 characters) mixed into every password hash with HMAC-SHA-256.",
+  }),
+  trustProxy: setting({
+    name: "APP_TRUST_PROXY",
+    schema: list(parseTrustedProxy, "an IP address or CIDR of your proxies (a /0 trusts everyone)"),
+    doc: "Comma-separated CIDRs whose `X-Forwarded-For` is believed.",
+  }),
+  rateLimitStore: setting({
+    name: "APP_RATE_LIMIT_STORE",
+    schema: z.string().trim().refine(isRateLimitStore, 'must be "memory" or a redis://host:port URL')
+      .transform((v): RateLimitStoreConfig => v === "memory" ? { kind: "memory" } : { kind: "redis", url: v }),
+    default: "memory",
+    doc: "`memory`, or a `redis://host:port` URL shared by several instances.",
+  }),
+  rateLimitAuth: setting({
+    name: "APP_RATE_LIMIT_AUTH",
+    schema: ratePolicy(),
+    default: "10/60",
+    doc: "`quota/window seconds` for register, login and password change, per client.",
+  }),
+  rateLimitApi: setting({
+    name: "APP_RATE_LIMIT_API",
+    schema: ratePolicy(),
+    default: "600/60",
+    doc: "`quota/window seconds` for every other route, per client and per user.",
+  }),
+  rateLimitMaxKeys: setting({
+    name: "APP_RATE_LIMIT_MAX_KEYS",
+    schema: integer(100, 10_000_000),
+    default: "100000",
+    doc: "Keys the in-memory stores keep before evicting the least recently used.",
+  }),
+  corsOrigins: setting({
+    name: "APP_CORS_ORIGINS",
+    schema: list(parseOrigin, "an exact origin like https://app.example.com (never *)"),
+    doc: "Exact origins allowed to call the API from a browser; never `*`.",
+  }),
+  logLevel: setting({
+    name: "APP_LOG_LEVEL",
+    schema: z.enum(["trace", "debug", "info", "warning", "error", "fatal"]),
+    default: "info",
+    doc: "The least severe level logged.",
+  }),
+  logFormat: setting({
+    name: "APP_LOG_FORMAT",
+    schema: z.enum(["json", "pretty"]),
+    default: "json",
+    doc: "`json` (one object per line) or `pretty` for a terminal.",
+  }),
+  logFile: setting({
+    name: "APP_LOG_FILE",
+    schema: optional(text),
+    doc: "Optional rotating JSON-lines file, in addition to stdout.",
+  }),
+  adminUsername: setting({
+    name: "APP_ADMIN_USERNAME",
+    schema: z.string().regex(USERNAME_PATTERN, USERNAME_RULE),
+    default: "admin",
+    doc: "The bootstrap administrator, created on the first start.",
+  }),
+  adminPassword: setting({
+    name: "APP_ADMIN_PASSWORD",
+    schema: optional(z.string().min(1)),
+    doc: "The bootstrap password; when unset on the first start, a random one is printed once.",
+  }),
+  kdfConcurrency: setting({
+    name: "APP_KDF_CONCURRENCY",
+    schema: integer(1, 256),
+    default: String(Math.max(1, navigator.hardwareConcurrency ?? 1)),
+    doc: "Password derivations that run at once (default: the CPU count).",
+  }),
+  kdfQueue: setting({
+    name: "APP_KDF_QUEUE",
+    schema: integer(0, 100_000),
+    default: "64",
+    doc: "Derivations allowed to wait; beyond it, 503.",
+  }),
+  shutdownTimeoutMs: setting({
+    name: "APP_SHUTDOWN_TIMEOUT_MS",
+    schema: integer(0, 600_000),
+    default: "10000",
+    doc: "How long in-flight requests may finish after SIGTERM, in ms.",
+  }),
+} as const;
+
+type DeepReadonly<T> = T extends Uint8Array ? T
+  : T extends readonly (infer U)[] ? readonly DeepReadonly<U>[]
+  : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+  : T;
+
+/** The parsed configuration: one field per entry of {@link SETTINGS}, deeply frozen. */
+export type Config = DeepReadonly<{ [K in keyof typeof SETTINGS]: z.output<(typeof SETTINGS)[K]["schema"]> }>;
+
+/** The variables {@link parseConfig} reads, so `main.ts` can fetch exactly these. */
+export const CONFIG_VARIABLES: readonly string[] = Object.values(SETTINGS).map((s) => s.name);
 
 function deepFreeze<T>(value: T): T {
   // Typed arrays (CIDR bytes) cannot be frozen; they are never handed out for mutation.
@@ -207,60 +257,27 @@ function deepFreeze<T>(value: T): T {
  * Production refuses settings that are only acceptable on a laptop.
  */
 export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const input: Record<string, string> = {};
-  for (const name of CONFIG_VARIABLES) {
-    const value = env[name];
-    if (value !== undefined && value !== "") input[name] = value;
+  const values: Record<string, unknown> = {};
+  for (const [field, declaration] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+    const given = env[declaration.name];
+    const raw = given === undefined || given === "" ? declaration.default : given;
+    const result = declaration.schema.safeParse(raw);
+    if (!result.success) throw new ConfigError(`${declaration.name}: ${result.error.issues[0]!.message}`);
+    values[field] = result.data;
   }
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const variable = String(issue.path[0] ?? "configuration");
-    throw new ConfigError(`${variable}: ${issue.message}`);
-  }
-  const v = result.data;
-  if ((v.APP_TLS_CERT === undefined) !== (v.APP_TLS_KEY === undefined)) {
+  const config = values as Config;
+  if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) {
     throw new ConfigError("APP_TLS_CERT: APP_TLS_CERT and APP_TLS_KEY must be set together");
   }
-  if (v.APP_ENV === "production") {
-    if (v.APP_PBKDF2_ITERATIONS < MIN_PRODUCTION_ITERATIONS) {
-      throw new ConfigError(
-        `APP_PBKDF2_ITERATIONS: must be at least ${MIN_PRODUCTION_ITERATIONS} in production`,
-      );
+  if (config.env === "production") {
+    if (config.pbkdf2Iterations < MIN_PRODUCTION_ITERATIONS) {
+      throw new ConfigError(`APP_PBKDF2_ITERATIONS: must be at least ${MIN_PRODUCTION_ITERATIONS} in production`);
     }
-    if (v.APP_TLS_CERT === undefined) {
+    if (config.tlsCertFile === null) {
       throw new ConfigError(
         "APP_TLS_CERT: production needs a real certificate; the self-signed development one is refused",
       );
     }
   }
-  const store = v.APP_RATE_LIMIT_STORE === "memory"
-    ? { kind: "memory" as const }
-    : { kind: "redis" as const, url: v.APP_RATE_LIMIT_STORE };
-  const config: Config = {
-    env: v.APP_ENV,
-    host: v.APP_HOST,
-    port: v.APP_PORT,
-    dbPath: v.APP_DB,
-    tls: v.APP_TLS_CERT !== undefined && v.APP_TLS_KEY !== undefined
-      ? { certFile: v.APP_TLS_CERT, keyFile: v.APP_TLS_KEY }
-      : null,
-    pbkdf2Iterations: v.APP_PBKDF2_ITERATIONS,
-    pepper: v.APP_PEPPER ?? null,
-    trustProxy: v.APP_TRUST_PROXY,
-    rateLimitStore: store,
-    rateLimitAuth: v.APP_RATE_LIMIT_AUTH,
-    rateLimitApi: v.APP_RATE_LIMIT_API,
-    rateLimitMaxKeys: v.APP_RATE_LIMIT_MAX_KEYS,
-    corsOrigins: v.APP_CORS_ORIGINS,
-    logLevel: v.APP_LOG_LEVEL,
-    logFormat: v.APP_LOG_FORMAT,
-    logFile: v.APP_LOG_FILE ?? null,
-    adminUsername: v.APP_ADMIN_USERNAME,
-    adminPassword: v.APP_ADMIN_PASSWORD ?? null,
-    kdfConcurrency: v.APP_KDF_CONCURRENCY,
-    kdfQueue: v.APP_KDF_QUEUE,
-    shutdownTimeoutMs: v.APP_SHUTDOWN_TIMEOUT_MS,
-  };
   return deepFreeze(config);
 }

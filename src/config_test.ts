@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig } from "./config.ts";
+import { CONFIG_VARIABLES, ConfigError, parseConfig, SETTINGS } from "./config.ts";
 
 const TLS = { APP_TLS_CERT: "/etc/tls/cert.pem", APP_TLS_KEY: "/etc/tls/key.pem" };
 
@@ -9,7 +9,8 @@ Deno.test("parseConfig() with nothing set gives the documented defaults", () => 
   assert.equal(config.host, "127.0.0.1");
   assert.equal(config.port, 8443);
   assert.equal(config.dbPath, "data/app.db");
-  assert.equal(config.tls, null);
+  assert.equal(config.tlsCertFile, null);
+  assert.equal(config.tlsKeyFile, null);
   assert.equal(config.pbkdf2Iterations, 600_000);
   assert.equal(config.pepper, null);
   assert.deepEqual(config.rateLimitAuth, { quota: 10, windowSeconds: 60 });
@@ -65,10 +66,8 @@ Deno.test("production refuses to run on the generated development certificate", 
   assert.throws(() => parseConfig({ APP_ENV: "production" }), {
     message: /^APP_TLS_CERT: production needs a real certificate/,
   });
-  assert.deepEqual(parseConfig({ APP_ENV: "production", ...TLS }).tls, {
-    certFile: TLS.APP_TLS_CERT,
-    keyFile: TLS.APP_TLS_KEY,
-  });
+  const production = parseConfig({ APP_ENV: "production", ...TLS });
+  assert.deepEqual([production.tlsCertFile, production.tlsKeyFile], [TLS.APP_TLS_CERT, TLS.APP_TLS_KEY]);
 });
 
 Deno.test("parseConfig() ignores variables it does not know and empty values", () => {
@@ -165,4 +164,16 @@ Deno.test("parseConfig() rate-limit and proxy variables", async (t) => {
     oneLineError({ APP_TRUST_PROXY: "0.0.0.0/0" }, /^APP_TRUST_PROXY: "0\.0\.0\.0\/0" is not .*a \/0 trusts everyone/);
     oneLineError({ APP_TRUST_PROXY: "::/0" }, /^APP_TRUST_PROXY: "::\/0" is not/);
   });
+});
+
+Deno.test("SETTINGS declares each variable once, documented; CONFIG_VARIABLES and Config come from it", () => {
+  const names = Object.values(SETTINGS).map((s) => s.name);
+  assert.equal(new Set(names).size, names.length, "a variable declared twice");
+  assert.deepEqual(CONFIG_VARIABLES, names);
+  for (const { name, doc } of Object.values(SETTINGS)) {
+    assert.match(name, /^APP_[A-Z0-9_]+$/);
+    assert.ok(doc.length > 10, `${name} is documented`);
+  }
+  // Every declared field is a field of the parsed config, and nothing else is.
+  assert.deepEqual(Object.keys(parseConfig({})).sort(), Object.keys(SETTINGS).sort());
 });

@@ -24,37 +24,47 @@ import type { RateLimitStore } from "./ratelimit/store.ts";
 import type { TarpitOptions } from "./middleware/tarpit.ts";
 import { Accounts } from "./services/accounts.ts";
 import { Roles } from "./services/roles.ts";
+import type { Clock } from "./util/clock.ts";
+
+/** The data access objects, one per table group: a service or the authenticator wraps each write. */
+export interface Repositories {
+  readonly users: UsersRepo;
+  readonly products: ProductsRepo;
+  readonly roles: RolesRepo;
+  readonly tokens: TokensRepo;
+}
+
+/** The operations routes and the CLI call: each checks its rules and writes its audit row. */
+export interface Services {
+  readonly accounts: Accounts;
+  readonly roles: Roles;
+}
 
 /** The application's dependencies. */
 export interface AppDeps {
   readonly config: Config;
   readonly db: Database;
-  readonly users: UsersRepo;
-  readonly products: ProductsRepo;
-  readonly roles: RolesRepo;
-  readonly tokens: TokensRepo;
+  readonly repos: Repositories;
+  readonly services: Services;
   readonly audit: AuditLog;
   readonly hasher: PasswordHasher;
-  readonly cache: CredentialCache;
+  readonly credentialCache: CredentialCache;
   readonly kdfGuard: KDFGuard;
   readonly bruteForce: BruteForceGuard;
   readonly principals: PrincipalCache;
   readonly authenticator: Authenticator;
-  readonly accounts: Accounts;
-  readonly roleAdmin: Roles;
   readonly rateLimitStore: RateLimitStore;
-  readonly policies: { readonly auth: RatePolicy; readonly api: RatePolicy };
+  readonly ratePolicies: { readonly auth: RatePolicy; readonly api: RatePolicy };
   readonly logger: Logger | null;
   /** Tarpit settings; tests replace the sleep. */
   readonly tarpit: TarpitOptions;
-  /** Milliseconds since the epoch. */
-  readonly clock: () => number;
+  readonly clock: Clock;
 }
 
 /** What a caller may replace. */
 export interface DepsOverrides {
-  /** Milliseconds since the epoch. Default `Date.now`. */
-  clock?: () => number;
+  /** The time. Default `Date.now`. */
+  clock?: Clock;
   /** The key-derivation function. Default PBKDF2-HMAC-SHA-256 via Web Crypto. */
   kdf?: KDF;
   /** The rate-limit store. Default in-memory, bounded by the config. */
@@ -68,50 +78,52 @@ export interface DepsOverrides {
 /** Wires the dependencies for `config` over `db`. */
 export function createDeps(config: Config, db: Database, overrides: DepsOverrides = {}): AppDeps {
   const { clock = Date.now, logger = null } = overrides;
-  const dateClock = () => new Date(clock());
-  const users = createUsersRepo(db);
-  const roles = createRolesRepo(db);
-  const tokens = createTokensRepo(db);
-  const audit = new AuditLog(db, { clock: dateClock, logger });
+  const repos: Repositories = {
+    users: createUsersRepo(db),
+    products: createProductsRepo(db),
+    roles: createRolesRepo(db),
+    tokens: createTokensRepo(db),
+  };
+  const audit = new AuditLog(db, { clock, logger });
   const hasher = new PasswordHasher({
     iterations: config.pbkdf2Iterations,
     pepper: config.pepper,
     ...(overrides.kdf ? { kdf: overrides.kdf } : {}),
   });
-  const cache = new CredentialCache({ clock });
+  const credentialCache = new CredentialCache({ clock });
   const kdfGuard = new KDFGuard({ concurrency: config.kdfConcurrency, maxQueue: config.kdfQueue });
   const bruteForce = new BruteForceGuard({ clock, maxKeys: config.rateLimitMaxKeys });
-  const principals = new PrincipalCache(db, users, { stamp: (hash) => cache.stampOf(hash) });
+  const principals = new PrincipalCache(db, repos.users, { stamp: (hash) => credentialCache.stampOf(hash) });
   const authenticator = new Authenticator({
     db,
-    users,
-    tokens,
+    users: repos.users,
+    tokens: repos.tokens,
     hasher,
-    cache,
+    credentialCache,
     kdfGuard,
     bruteForce,
     audit,
     principals,
     clock,
   });
+  const services: Services = {
+    accounts: new Accounts({ db, users: repos.users, roles: repos.roles, authenticator, audit, clock }),
+    roles: new Roles({ db, roles: repos.roles, audit, clock }),
+  };
   return {
     config,
     db,
-    users,
-    products: createProductsRepo(db),
-    roles,
-    tokens,
+    repos,
+    services,
     audit,
     hasher,
-    cache,
+    credentialCache,
     kdfGuard,
     bruteForce,
     principals,
     authenticator,
-    accounts: new Accounts({ db, users, roles, authenticator, audit, clock: dateClock }),
-    roleAdmin: new Roles({ db, roles, audit, clock: dateClock }),
     rateLimitStore: overrides.rateLimitStore ?? new MemoryRateLimitStore({ maxKeys: config.rateLimitMaxKeys, clock }),
-    policies: { auth: ratePolicy("auth", config.rateLimitAuth), api: ratePolicy("api", config.rateLimitApi) },
+    ratePolicies: { auth: ratePolicy("auth", config.rateLimitAuth), api: ratePolicy("api", config.rateLimitApi) },
     logger,
     tarpit: overrides.tarpit ?? {},
     clock,

@@ -1,15 +1,14 @@
 /**
  * One error path. Code throws {@link ApiError} with a public message; the
- * application's error handler turns it into an RFC 9457
- * `application/problem+json` response. Anything else thrown is a bug: the
- * client gets a generic 500 and only the log gets the cause, both carrying
- * the same request id. No stack trace, SQL or file path reaches a client.
+ * HTTP layer's error handler (`src/middleware/error_handler.ts`) turns it
+ * into an RFC 9457 `application/problem+json` response. Anything else thrown
+ * is a bug: the client gets a generic 500 and only the log gets the cause,
+ * both carrying the same request id. No stack trace, SQL or file path
+ * reaches a client.
+ *
+ * This module imports nothing: services, the authenticator, the KDF guard,
+ * the schemas and the CLIs throw these errors without loading Hono.
  */
-import type { Logger } from "@logtape/logtape";
-import type { ErrorHandler } from "hono";
-import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "./app_env.ts";
-import { sanitizeText } from "./audit/sanitize.ts";
 
 /** The stable kinds of problem, each with its status and title. */
 export const PROBLEMS = {
@@ -91,6 +90,11 @@ export function problemBody(error: ApiError, instance: string, requestId: string
   return body;
 }
 
+/** The 422 for `errors`: one message for every invalid input, the details in `errors`. */
+export function validationFailed(errors: FieldError[]): ApiError {
+  return new ApiError("validation-failed", "The request is not valid; see errors.", { errors });
+}
+
 /** The `WWW-Authenticate` challenge sent with every 401 (RFC 7617 §2.1). */
 export const BASIC_CHALLENGE = 'Basic realm="secure-api", charset="UTF-8"';
 
@@ -99,53 +103,4 @@ export function unauthenticated(): ApiError {
   return new ApiError("unauthenticated", "Valid credentials are required.", {
     headers: { "WWW-Authenticate": BASIC_CHALLENGE },
   });
-}
-
-/** Longest `instance` echoed back; the path is the client's own input. */
-const MAX_INSTANCE_LENGTH = 1024;
-
-/** The problem+json response for `error`. */
-export function problemResponse(error: ApiError, path: string, requestId: string): Response {
-  const body = problemBody(error, path.slice(0, MAX_INSTANCE_LENGTH), requestId);
-  return new Response(JSON.stringify(body), {
-    status: error.status,
-    headers: { ...error.headers, "Content-Type": "application/problem+json" },
-  });
-}
-
-/**
- * Converts anything thrown into an {@link ApiError}: itself, Hono's
- * HTTPException (malformed JSON → 400), or a generic 500 keeping the
- * original only as the internal cause.
- */
-export function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  if (error instanceof HTTPException) {
-    if (error.status === 400) return new ApiError("malformed-json", "The request body is not valid JSON.");
-    if (error.status === 413) return new ApiError("payload-too-large", "The request body is too large.");
-  }
-  return new ApiError("internal", "An unexpected error occurred; quote the requestId when reporting it.", {
-    cause: error,
-  });
-}
-
-/**
- * The application's `onError`: problem+json for every error; a 500's cause
- * goes to the log with the request id and never into the response.
- */
-export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
-  return function errorHandler(error, c) {
-    const apiError = toApiError(error);
-    const requestId = c.var.requestId ?? "";
-    if (apiError.kind === "internal") {
-      logger.error("unhandled error on {method} {path} ({requestId}): {error}", {
-        method: c.req.method,
-        // The client's own text: escaped and capped like every audit field (no log injection).
-        path: sanitizeText(c.req.path),
-        requestId,
-        error,
-      });
-    }
-    return problemResponse(apiError, c.req.path, requestId);
-  };
 }

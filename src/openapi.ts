@@ -13,7 +13,6 @@
 import { z } from "zod";
 import type { GuardInfo } from "./middleware/require_permission.ts";
 import { type NamedSchema, OPERATIONS, type OperationSpec, type ResponseSpec } from "./openapi_operations.ts";
-import { AUTH_POLICY_ROUTES } from "./routes/auth.ts";
 import { problemBody } from "./schemas/responses.ts";
 
 /** The version of the API contract described. */
@@ -26,8 +25,8 @@ export type JSONObject = { [key: string]: unknown };
 export interface OpenAPIOptions {
   /** The operations to describe. Default {@link OPERATIONS}. */
   operations?: readonly OperationSpec[];
-  /** `"METHOD /path"` of the routes under the `auth` rate-limit policy. Default the app's. */
-  authPolicyRoutes?: ReadonlySet<string>;
+  /** `"METHOD /path"` of the routes under the `auth` rate-limit policy. */
+  authPolicyRoutes: ReadonlySet<string>;
 }
 
 const PROBLEM: NamedSchema = { name: "Problem", schema: problemBody };
@@ -196,8 +195,8 @@ function sharedResponses(schemas: SchemaSet): JSONObject {
 }
 
 /** Builds the OpenAPI 3.1 document. Throws when the table is inconsistent (a route described twice). */
-export function buildOpenAPI(options: OpenAPIOptions = {}): JSONObject {
-  const { operations = OPERATIONS, authPolicyRoutes = AUTH_POLICY_ROUTES } = options;
+export function buildOpenAPI(options: OpenAPIOptions): JSONObject {
+  const { operations = OPERATIONS, authPolicyRoutes } = options;
   const schemas = new SchemaSet();
   const paths: Record<string, JSONObject> = {};
   for (const op of operations) {

@@ -13,7 +13,7 @@
  */
 import type { z } from "zod";
 import type { GuardInfo } from "./middleware/require_permission.ts";
-import type { Permission } from "./auth/permissions.ts";
+import type { Permission } from "./domain/permissions.ts";
 import { pageQuery, roleCreateInput, roleGrantInput, roleName, roleUpdateInput } from "./schemas/admin.ts";
 import { auditQuery } from "./schemas/audit.ts";
 import { passwordChangeInput, registerInput } from "./schemas/auth.ts";

@@ -1,5 +1,5 @@
 /**
- * "No change without its row" (SPEC §10): each data change and its audit row
+ * "No change without its row" (SECURITY.md "Audit log"; ASVS 5.0 16.3): each data change and its audit row
  * commit in one transaction. A trigger makes the audit insert of one event
  * fail — after the change it describes has been made in the same
  * transaction — and the test checks that the change is gone too, that the
@@ -33,7 +33,7 @@ const PRODUCT = { name: "Lamp", priceCents: 1999, stock: 3 };
 
 async function editorWithProduct(t: TestApp) {
   const editor = await t.user("edith", ["editor"]);
-  const product = t.deps.products.create({ ...PRODUCT, description: "" }, editor.id, "2026-01-01T00:00:00.000Z");
+  const product = t.deps.repos.products.create({ ...PRODUCT, description: "" }, editor.id, "2026-01-01T00:00:00.000Z");
   return { editor, product };
 }
 
@@ -48,7 +48,7 @@ const scenarios: Scenario[] = [
     event: "product_created",
     arrange: async (t) => ({ editor: await t.user("edith", ["editor"]) }),
     act: (t, s) => t.json("POST", "/products", PRODUCT, { headers: { Authorization: (s.editor as TestUser).basic } }),
-    unchanged: (t) => assert.deepEqual(t.deps.products.list({ after: 0, limit: 10 }), []),
+    unchanged: (t) => assert.deepEqual(t.deps.repos.products.list({ after: 0, limit: 10 }), []),
   },
   {
     event: "product_updated",
@@ -57,7 +57,7 @@ const scenarios: Scenario[] = [
       t.json("PUT", `/products/${(s.product as { id: number }).id}`, { ...PRODUCT, name: "Changed" }, {
         headers: { Authorization: (s.editor as TestUser).basic },
       }),
-    unchanged: (t, s) => assert.deepEqual(t.deps.products.get((s.product as { id: number }).id), s.product),
+    unchanged: (t, s) => assert.deepEqual(t.deps.repos.products.get((s.product as { id: number }).id), s.product),
   },
   {
     event: "product_deleted",
@@ -67,20 +67,20 @@ const scenarios: Scenario[] = [
         method: "DELETE",
         headers: { Authorization: (s.editor as TestUser).basic },
       }),
-    unchanged: (t, s) => assert.deepEqual(t.deps.products.get((s.product as { id: number }).id), s.product),
+    unchanged: (t, s) => assert.deepEqual(t.deps.repos.products.get((s.product as { id: number }).id), s.product),
   },
   {
     event: "user_created",
     arrange: () => Promise.resolve({}),
     act: (t) => t.json("POST", "/auth/register", { username: "newbie", password: "correct horse battery 9" }),
-    unchanged: (t) => assert.equal(t.deps.users.findByUsername("newbie"), undefined),
+    unchanged: (t) => assert.equal(t.deps.repos.users.findByUsername("newbie"), undefined),
   },
   {
     event: "authn_password_change",
     arrange: async (t) => {
       const alice = await t.user("alice");
       const token = await login(t, alice);
-      return { alice, token, hash: t.deps.users.findById(alice.id)!.passwordHash };
+      return { alice, token, hash: t.deps.repos.users.findById(alice.id)!.passwordHash };
     },
     act: (t, s) =>
       t.json("PUT", "/auth/password", {
@@ -89,8 +89,8 @@ const scenarios: Scenario[] = [
       }, { headers: { Authorization: (s.alice as TestUser).basic } }),
     unchanged: async (t, s) => {
       const alice = s.alice as TestUser;
-      assert.equal(t.deps.users.findById(alice.id)!.passwordHash, s.hash);
-      assert.ok(t.deps.tokens.find(hashToken(s.token as string)), "the token was not revoked");
+      assert.equal(t.deps.repos.users.findById(alice.id)!.passwordHash, s.hash);
+      assert.ok(t.deps.repos.tokens.find(hashToken(s.token as string)), "the token was not revoked");
       const kdf = t.kdf.calls;
       const still = await t.request("/auth/me", { headers: { Authorization: alice.basic } });
       assert.equal(still.status, 200, "the old password still works");
@@ -126,7 +126,7 @@ const scenarios: Scenario[] = [
       t.json("PUT", `/users/${(s.bob as TestUser).id}/roles`, { roles: ["editor"] }, {
         headers: { Authorization: (s.admin as TestUser).basic },
       }),
-    unchanged: (t, s) => assert.deepEqual(t.deps.users.rolesOf((s.bob as TestUser).id), ["viewer"]),
+    unchanged: (t, s) => assert.deepEqual(t.deps.repos.users.rolesOf((s.bob as TestUser).id), ["viewer"]),
   },
   {
     event: "user_updated",
@@ -141,8 +141,8 @@ const scenarios: Scenario[] = [
         headers: { Authorization: (s.admin as TestUser).basic },
       }),
     unchanged: (t, s) => {
-      assert.equal(t.deps.users.findById((s.bob as TestUser).id)!.disabled, false);
-      assert.ok(t.deps.tokens.find(hashToken(s.token as string)), "bob's token was not revoked");
+      assert.equal(t.deps.repos.users.findById((s.bob as TestUser).id)!.disabled, false);
+      assert.ok(t.deps.repos.tokens.find(hashToken(s.token as string)), "bob's token was not revoked");
     },
   },
   {
@@ -153,7 +153,7 @@ const scenarios: Scenario[] = [
         method: "DELETE",
         headers: { Authorization: (s.admin as TestUser).basic },
       }),
-    unchanged: (t, s) => assert.ok(t.deps.users.findById((s.bob as TestUser).id)),
+    unchanged: (t, s) => assert.ok(t.deps.repos.users.findById((s.bob as TestUser).id)),
   },
 ];
 

@@ -1,5 +1,5 @@
 /**
- * Every event of SPEC §10 that a request can cause, triggered through HTTP
+ * Every event of the audit vocabulary (OWASP Logging Vocabulary; README "The audit log") that a request can cause, triggered through HTTP
  * and read back from the `audit_log` table: who (actor), from where (client),
  * what (method, path, status, target, detail), and the request id the
  * response carried. `sys_startup`/`sys_shutdown` are in
@@ -284,7 +284,7 @@ Deno.test("authz_fail: a user without the permission gets 403 and a row", async 
     detail: { problem: "forbidden", reason: 'This requires the "products:create" permission.' },
     level: "warning",
   });
-  assert.equal(t.deps.products.list({ after: 0, limit: 10 }).length, 0);
+  assert.equal(t.deps.repos.products.list({ after: 0, limit: 10 }).length, 0);
   t.db.close();
 });
 
@@ -306,7 +306,7 @@ Deno.test("authz_fail: changing someone else's product (object level)", async ()
     target: null,
     detail: { problem: "forbidden", reason: "You can only change products you own." },
   });
-  assert.equal(t.deps.products.get(created.id)!.name, "Lamp");
+  assert.equal(t.deps.repos.products.get(created.id)!.name, "Lamp");
   t.db.close();
 });
 
@@ -431,7 +431,7 @@ Deno.test("user_deleted: deleting a user keeps the record of who it was", async 
     target: `user:${bob.id}`,
     detail: { username: "bob", roles: ["viewer"], tokensRevoked: 0 },
   });
-  assert.equal(t.deps.users.findById(bob.id), undefined);
+  assert.equal(t.deps.repos.users.findById(bob.id), undefined);
   t.db.close();
 });
 

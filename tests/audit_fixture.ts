@@ -74,7 +74,7 @@ export async function createAuditFile(path: string, options: AuditFileOptions = 
   migrate(db, await loadMigrations());
   let tick = 0;
   const audit = new AuditLog(db, {
-    clock: () => new Date(Date.UTC(2026, 0, 1, 12, 0, tick++)),
+    clock: () => Date.UTC(2026, 0, 1, 12, 0, tick++),
     ...(log ? { logger: getLogger(["secure-api", "audit"]) } : {}),
     ...(headEvery ? { headEvery } : {}),
   });
@@ -108,7 +108,7 @@ export function captureIO(options: { env?: Record<string, string>; stdin?: strin
     stderr: (text: string) => void (io.err += text),
     env: (name: string) => options.env?.[name],
     stdin: () => ReadableStream.from([new TextEncoder().encode(options.stdin ?? "")]),
-    now: () => new Date("2026-06-01T00:00:00.000Z"),
+    clock: () => Date.parse("2026-06-01T00:00:00.000Z"),
   };
   return io;
 }

@@ -1,5 +1,5 @@
 /**
- * Authentication through HTTP (SPEC §6, issue 3): the credential cache, the
+ * Authentication through HTTP (SECURITY.md "Authentication"; RFC 7617, NIST SP 800-63B): the credential cache, the
  * KDF guard, no user enumeration, rehash on login, NFC, RFC 7617 edge cases.
  * The KDF is counted, not timed: `t.kdf.calls` is the number of derivations.
  */
@@ -69,7 +69,7 @@ Deno.test("a password changed while a KDF is in flight is not accepted or cached
   await new Promise((r) => setTimeout(r, 10));
   hold = false;
   const newHash = await t.deps.hasher.hash("the replacement passphrase");
-  t.deps.users.setPasswordHash(alice.id, newHash, new Date().toISOString());
+  t.deps.repos.users.setPasswordHash(alice.id, newHash, new Date().toISOString());
   release.resolve();
   assert.equal((await inFlight).status, 401);
   assert.equal((await get(t, alice.basic)).status, 401);
@@ -79,7 +79,7 @@ Deno.test("unknown user, wrong password and disabled account are indistinguishab
   const t = await createTestApp();
   const alice = await t.user("alice");
   const bob = await t.user("bob");
-  t.deps.users.setDisabled(bob.id, true, new Date().toISOString());
+  t.deps.repos.users.setDisabled(bob.id, true, new Date().toISOString());
   const cases = {
     unknown: basicAuth("nobody-here", alice.password),
     wrongPassword: basicAuth("alice", "not alice's password at all"),
@@ -106,14 +106,14 @@ Deno.test("login rehashes a password stored with fewer iterations than configure
   const t = await createTestApp({ env: { APP_PBKDF2_ITERATIONS: "600000" } });
   const { PasswordHasher } = await import("../src/crypto/password.ts");
   const legacy = await new PasswordHasher({ iterations: 100_000 }).hash("an older but fine passphrase");
-  const id = t.deps.users.create("legacy", legacy, new Date().toISOString());
-  t.deps.users.setRoles(id, ["viewer"], new Date().toISOString());
+  const id = t.deps.repos.users.create("legacy", legacy, new Date().toISOString());
+  t.deps.repos.users.setRoles(id, ["viewer"], new Date().toISOString());
   const response = await t.request("/auth/login", {
     method: "POST",
     headers: { Authorization: basicAuth("legacy", "an older but fine passphrase") },
   });
   assert.equal(response.status, 200);
-  const stored = t.deps.users.findById(id)!.passwordHash;
+  const stored = t.deps.repos.users.findById(id)!.passwordHash;
   assert.equal(parsePHC(stored)!.iterations, 600_000);
   assert.notEqual(stored, legacy);
   assert.equal(await t.deps.hasher.verify("an older but fine passphrase", stored), true);

@@ -1,5 +1,5 @@
 /**
- * `deno task compile` (SPEC §2): one binary, `dist/secure-api`, with the
+ * `deno task compile` (README "Single binary"): one binary, `dist/secure-api`, with the
  * migrations embedded (`--include sql`, read from the binary's own file
  * system, which the runtime always lets the program read) and the server
  * permission set baked in.

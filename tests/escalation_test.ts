@@ -9,7 +9,7 @@ import { auditRows, createTestApp, problem, type TestApp, type TestUser } from "
 const auth = (user: TestUser) => ({ headers: { Authorization: user.basic } });
 
 function role(t: TestApp, name: string, permissions: string[]): void {
-  t.deps.roleAdmin.create(null, name, { description: "", permissions: permissions as never[] }, {});
+  t.deps.services.roles.create(null, name, { description: "", permissions: permissions as never[] }, {});
 }
 
 Deno.test("a users:manage holder without audit:read cannot grant admin, to others or to themself", async () => {
@@ -23,12 +23,12 @@ Deno.test("a users:manage holder without audit:read cannot grant admin, to other
   assert.equal(grant.status, 403);
   const body = await problem(grant);
   assert.match(String(body.detail), /do not hold: audit:read, .*roles:manage/);
-  assert.deepEqual(t.deps.users.rolesOf(victim.id), ["viewer"]);
+  assert.deepEqual(t.deps.repos.users.rolesOf(victim.id), ["viewer"]);
 
   const self = await t.json("PUT", `/users/${mgr.id}/roles`, { roles: ["admin"] }, auth(mgr));
   assert.equal(self.status, 403);
   await problem(self);
-  assert.deepEqual(t.deps.users.rolesOf(mgr.id), ["usermgr"]);
+  assert.deepEqual(t.deps.repos.users.rolesOf(mgr.id), ["usermgr"]);
 
   const fails = auditRows(t.deps, "authz_fail");
   assert.equal(fails.length, 2);
@@ -53,7 +53,7 @@ Deno.test("two users:manage holders cannot combine into more than either holds",
     assert.equal(res.status, 403, roles.join());
     await problem(res);
   }
-  assert.deepEqual(t.deps.users.rolesOf(first.id), ["usermgr"]);
+  assert.deepEqual(t.deps.repos.users.rolesOf(first.id), ["usermgr"]);
   t.db.close();
 });
 
@@ -67,7 +67,7 @@ Deno.test("a roles:manage holder can only define roles within their own permissi
   const create = await t.json("POST", "/roles", { name: "spy", permissions: ["audit:read"] }, auth(smith));
   assert.equal(create.status, 403);
   assert.match(String((await problem(create)).detail), /audit:read/);
-  assert.equal(t.deps.roles.get("spy"), undefined);
+  assert.equal(t.deps.repos.roles.get("spy"), undefined);
 
   // Editing the role they hold themselves to add what they lack: refused, role unchanged.
   const widen = await t.json("PUT", "/roles/rolesmith", {
@@ -75,7 +75,7 @@ Deno.test("a roles:manage holder can only define roles within their own permissi
   }, auth(smith));
   assert.equal(widen.status, 403);
   await problem(widen);
-  assert.deepEqual(t.deps.roles.get("rolesmith")?.permissions, ["products:read", "roles:manage", "users:read"]);
+  assert.deepEqual(t.deps.repos.roles.get("rolesmith")?.permissions, ["products:read", "roles:manage", "users:read"]);
 
   // A role holding more than they hold is out of reach too: no editing, no deleting.
   const narrow = await t.json("PUT", "/roles/auditor", { permissions: [] }, auth(smith));
@@ -84,7 +84,7 @@ Deno.test("a roles:manage holder can only define roles within their own permissi
   const remove = await t.request("/roles/auditor", { method: "DELETE", ...auth(smith) });
   assert.equal(remove.status, 403);
   await problem(remove);
-  assert.deepEqual(t.deps.roles.get("auditor")?.permissions, ["audit:read"]);
+  assert.deepEqual(t.deps.repos.roles.get("auditor")?.permissions, ["audit:read"]);
 
   // Without users:manage the role cannot be handed to anyone, themself included.
   const allowed = await t.json("POST", "/roles", { name: "readers", permissions: ["products:read"] }, auth(smith));
@@ -93,7 +93,7 @@ Deno.test("a roles:manage holder can only define roles within their own permissi
   const grant = await t.json("PUT", `/users/${smith.id}/roles`, { roles: ["readers"] }, auth(smith));
   assert.equal(grant.status, 403);
   await problem(grant);
-  assert.deepEqual(t.deps.users.rolesOf(smith.id), ["rolesmith"]);
+  assert.deepEqual(t.deps.repos.users.rolesOf(smith.id), ["rolesmith"]);
   t.db.close();
 });
 
@@ -101,13 +101,13 @@ Deno.test("a users:manage holder cannot re-enable a disabled admin", async () =>
   const t = await createTestApp();
   await t.user("root-admin", ["admin"]);
   const suspended = await t.user("suspended-admin", ["admin"]);
-  t.deps.accounts.setDisabled(null, suspended.id, true, {});
+  t.deps.services.accounts.setDisabled(null, suspended.id, true, {});
   role(t, "helpdesk", ["users:read", "users:manage", "products:read"]);
   const desk = await t.user("desk", ["helpdesk"]);
   const res = await t.request(`/users/${suspended.id}/enable`, { method: "POST", ...auth(desk) });
   assert.equal(res.status, 403);
   await problem(res);
-  assert.equal(t.deps.users.findById(suspended.id)?.disabled, true);
+  assert.equal(t.deps.repos.users.findById(suspended.id)?.disabled, true);
   t.db.close();
 });
 
@@ -120,7 +120,7 @@ Deno.test("registration cannot choose roles: a roles field is 422 and no user is
   });
   assert.equal(res.status, 422);
   await problem(res);
-  assert.equal(t.deps.users.findByUsername("mallory"), undefined);
+  assert.equal(t.deps.repos.users.findByUsername("mallory"), undefined);
   t.db.close();
 });
 
@@ -135,7 +135,7 @@ Deno.test("deleting a user keeps their products unowned, and their id never name
 
   const del = await t.request(`/users/${owner.id}`, { method: "DELETE", ...auth(admin) });
   assert.equal(del.status, 204);
-  assert.equal(t.deps.products.get(product.id)?.ownerId, null);
+  assert.equal(t.deps.repos.products.get(product.id)?.ownerId, null);
 
   // `owner` had the highest id; without sql/003 SQLite would hand it to the next user,
   // who would then appear as the actor of the old owner's audit rows.

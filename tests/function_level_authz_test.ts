@@ -5,7 +5,7 @@
  * without anyone listing it.
  */
 import assert from "node:assert/strict";
-import { BUILTIN_ROLES, type Permission, PERMISSION_NAMES } from "../src/auth/permissions.ts";
+import { BUILTIN_ROLES, type Permission, PERMISSION_NAMES } from "../src/domain/permissions.ts";
 import { auditRows, createTestApp, problem, type TestApp, type TestUser } from "./helpers.ts";
 import { type InventoryEntry, routeInventory } from "./route_inventory.ts";
 
@@ -45,23 +45,23 @@ async function call(t: TestApp, route: InventoryEntry, victim: TestUser, caller:
 async function world() {
   const t = await createTestApp();
   await t.user("root-admin", ["admin"]);
-  t.deps.roleAdmin.create(null, "victims", { description: "", permissions: ["products:read"] }, {});
+  t.deps.services.roles.create(null, "victims", { description: "", permissions: ["products:read"] }, {});
   const victim = await t.user("victim", ["victims"]);
   const routes = routeInventory(t.app).filter(isAdministrative);
   return { t, victim, routes };
 }
 
 function assertUntouched(t: TestApp, victim: TestUser): void {
-  assert.deepEqual(t.deps.users.rolesOf(victim.id), ["victims"]);
-  assert.equal(t.deps.users.findById(victim.id)?.disabled, false);
-  assert.deepEqual(t.deps.roles.get("victims")?.permissions, ["products:read"]);
-  assert.equal(t.deps.roles.get("escalated"), undefined);
+  assert.deepEqual(t.deps.repos.users.rolesOf(victim.id), ["victims"]);
+  assert.equal(t.deps.repos.users.findById(victim.id)?.disabled, false);
+  assert.deepEqual(t.deps.repos.roles.get("victims")?.permissions, ["products:read"]);
+  assert.equal(t.deps.repos.roles.get("escalated"), undefined);
   assert.equal(auditRows(t.deps, "authz_change").filter((r) => r.actor !== null).length, 0);
   assert.equal(auditRows(t.deps, "user_updated").length, 0);
   assert.equal(auditRows(t.deps, "user_deleted").length, 0);
 }
 
-Deno.test("API5: the administrative routes are the ones the spec lists, found from the route table", async () => {
+Deno.test("API5: the administrative routes are the ones the README lists, found from the route table", async () => {
   const { t, routes } = await world();
   assert.deepEqual(routes.map((r) => `${r.method} ${r.path}`).sort(), [
     "DELETE /roles/:name",

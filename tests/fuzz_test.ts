@@ -185,16 +185,16 @@ class Arena {
     // 10.0.0.0/8 is a trusted proxy here, so X-Forwarded-For parsing is fuzzed too.
     const t = await createTestApp({ env: { APP_TRUST_PROXY: "10.0.0.0/8" } });
     for (const { username, password, roles } of ACCOUNTS) {
-      await t.deps.accounts.create(username, password, { client: "test" }, roles);
+      await t.deps.services.accounts.create(username, password, { client: "test" }, roles);
     }
-    t.deps.tokens.create(hashToken(BEARER), 1, t.clock.now(), t.clock.now() + 12 * 3600_000);
+    t.deps.repos.tokens.create(hashToken(BEARER), 1, t.clock.now(), t.clock.now() + 12 * 3600_000);
     for (const owner of ["root", "editor"]) {
       const res = await t.json("POST", "/products", { name: `seed-${owner}`, priceCents: 1, stock: 1 }, {
         headers: { Authorization: SEEDED.auth[owner]! },
       });
       assert.equal(res.status, 201);
     }
-    assert.deepEqual(t.deps.users.list(0, 10).map((u) => u.id), [1, 2, 3, 4]);
+    assert.deepEqual(t.deps.repos.users.list(0, 10).map((u) => u.id), [1, 2, 3, 4]);
     assertDigestCoversEveryTable(t);
     this.t = t;
     this.#baseline = this.#accounts();

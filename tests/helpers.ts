@@ -13,6 +13,7 @@ import { Database, openDatabase } from "../src/db/database.ts";
 import { loadMigrations, migrate, type Migration } from "../src/db/migrate.ts";
 import { type AppDeps, createDeps, type DepsOverrides } from "../src/deps.ts";
 import type { RateLimitStore } from "../src/ratelimit/store.ts";
+import { isoNow } from "../src/util/clock.ts";
 
 /** PBKDF2 iterations used in tests: real algorithm, cheap enough for hundreds of checks. */
 export const TEST_ITERATIONS = 1_000;
@@ -116,7 +117,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   if (options.rateLimitStore) overrides.rateLimitStore = options.rateLimitStore;
   if (options.logger) overrides.logger = options.logger;
   const deps = createDeps(config, db, overrides);
-  deps.roles.syncCatalogue(new Date(clock.now()).toISOString());
+  deps.repos.roles.syncCatalogue(isoNow(clock.now));
   const app = createApp(deps);
 
   const request = (path: string, init: RequestInit & { peer?: string } = {}) => {
@@ -143,7 +144,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     async user(username, roles = ["viewer"]) {
       const password = `pw-${crypto.randomUUID()}`;
-      const created = await deps.accounts.create(username, password, { client: "test" }, roles);
+      const created = await deps.services.accounts.create(username, password, { client: "test" }, roles);
       return { id: created.id, username, password, basic: basicAuth(username, password) };
     },
   };

@@ -1,5 +1,5 @@
 /**
- * Response hardening (SPEC §4, §5): the security headers on every response,
+ * Response hardening (SECURITY.md "Transport and response hardening", "Errors and input"; RFC 9457): the security headers on every response,
  * errors included; problem+json for every error; a 500 that tells the client
  * nothing and the log everything; CORS only for configured origins.
  */
@@ -89,7 +89,7 @@ Deno.test("an unexpected error is a generic 500: nothing internal in the body, t
     const deps = createDeps(t.config, t.db, { logger: getLogger(["secure-api", "test"]) });
     const app = createApp(deps);
     const secret = "SELECT password_hash FROM users WHERE id = 1 -- at /work/main/src/db/users_repo.ts:42";
-    (deps.products as { get: unknown }).get = () => {
+    (deps.repos.products as { get: unknown }).get = () => {
       throw new Error(secret);
     };
     const response = await app.request("https://localhost/products/1", { headers: { Authorization: viewer.basic } });

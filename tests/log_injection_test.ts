@@ -10,7 +10,7 @@ import { getLogger } from "@logtape/logtape";
 import { Hono } from "hono";
 import type { AuditRecord } from "../src/audit/audit_log.ts";
 import { MAX_FIELD_LENGTH } from "../src/audit/sanitize.ts";
-import { errorHandler } from "../src/errors.ts";
+import { errorHandler } from "../src/middleware/error_handler.ts";
 import { logFormatter } from "../src/logging.ts";
 import { basicAuth, createTestApp } from "./helpers.ts";
 import { captureLogs } from "./log_capture.ts";

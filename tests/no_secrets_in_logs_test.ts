@@ -1,5 +1,5 @@
 /**
- * No secret in any log line or audit row (SPEC §10, ASVS 5.0 16.2.5): a broad
+ * No secret in any log line or audit row (ASVS 5.0 16.2.5; SECURITY.md "Audit log"): a broad
  * scenario — registration, logins, wrong passwords, token use, bad tokens,
  * password changes, logout, rejected input, with a pepper configured — runs
  * through HTTP while every log line (through the real `configureLogging`

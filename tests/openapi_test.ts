@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import type { GuardInfo } from "../src/middleware/require_permission.ts";
 import { guardOf } from "../src/middleware/require_permission.ts";
 import { buildOpenAPI, type JSONObject, openAPIPath } from "../src/openapi.ts";
+import { AUTH_POLICY_ROUTES } from "../src/routes/auth.ts";
 import { OPERATIONS, type OperationSpec } from "../src/openapi_operations.ts";
 import { openAPIBody, problemBody } from "../src/schemas/responses.ts";
 import { basicAuth, createTestApp, problem, type TestApp, type TestUser } from "./helpers.ts";
@@ -59,7 +60,7 @@ function resolve(doc: JSONObject, node: JSONObject): JSONObject {
 
 Deno.test("openapi: the document describes exactly the routes the router serves", async () => {
   const t = await createTestApp();
-  const documented = documentedOperations(buildOpenAPI());
+  const documented = documentedOperations(buildOpenAPI({ authPolicyRoutes: AUTH_POLICY_ROUTES }));
   const routed = routedOperations(t);
   const undocumented = [...routed.keys()].filter((key) => !documented.has(key));
   const phantom = [...documented.keys()].filter((key) => !routed.has(key));
@@ -71,7 +72,7 @@ Deno.test("openapi: the document describes exactly the routes the router serves"
 
 Deno.test("openapi: each operation's security and x-permission match the route's guard", async () => {
   const t = await createTestApp();
-  const documented = documentedOperations(buildOpenAPI());
+  const documented = documentedOperations(buildOpenAPI({ authPolicyRoutes: AUTH_POLICY_ROUTES }));
   for (const [key, guards] of routedOperations(t)) {
     assert.equal(guards.length, 1, `${key} must have exactly one guard, has ${guards.length}`);
     const guard = guards[0]!;
@@ -100,7 +101,7 @@ Deno.test("openapi: each operation's security and x-permission match the route's
 });
 
 Deno.test("openapi: the document is well formed (refs resolve, path parameters declared, ids unique)", () => {
-  const doc = buildOpenAPI();
+  const doc = buildOpenAPI({ authPolicyRoutes: AUTH_POLICY_ROUTES });
   assert.equal(doc.openapi, "3.1.0");
   assert.ok(openAPIBody.safeParse(doc).success);
   const refs: string[] = [];
@@ -149,7 +150,10 @@ Deno.test("openapi: GET /openapi.json serves the generated document publicly, wi
   assert.equal(first.headers.get("Strict-Transport-Security"), "max-age=63072000; includeSubDomains");
   assert.equal(first.headers.get("Cache-Control"), "no-store");
   const text = await first.text();
-  assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(buildOpenAPI())));
+  assert.deepEqual(
+    JSON.parse(text),
+    JSON.parse(JSON.stringify(buildOpenAPI({ authPolicyRoutes: AUTH_POLICY_ROUTES }))),
+  );
   const second = await t.request("/openapi.json");
   assert.equal(await second.text(), text, "served from the cache, identical");
   t.db.close();
@@ -293,7 +297,7 @@ async function conforms(doc: JSONObject, spec: OperationSpec, op: Operation, res
 }
 
 Deno.test("openapi: real responses match the documented status, headers and body schema", async () => {
-  const doc = buildOpenAPI();
+  const doc = buildOpenAPI({ authPolicyRoutes: AUTH_POLICY_ROUTES });
   const documented = documentedOperations(doc);
   const missing = OPERATIONS.filter((spec) => !SCENARIOS[spec.operationId]).map((spec) => spec.operationId);
   assert.deepEqual(missing, [], "every documented operation needs a scenario here");
@@ -309,7 +313,7 @@ Deno.test("openapi: real responses match the documented status, headers and body
 });
 
 Deno.test("openapi: the implied errors (401, 403, 415, 404, 422) are real and documented", async () => {
-  const doc = buildOpenAPI();
+  const doc = buildOpenAPI({ authPolicyRoutes: AUTH_POLICY_ROUTES });
   const documented = documentedOperations(doc);
   const t = await createTestApp();
   const nobody = await t.user("nobody", []);

@@ -1,5 +1,5 @@
 /**
- * Products through HTTP (SPEC §8, §7 object and property level, §4 bodies).
+ * Products through HTTP (OWASP API1:2023 object level, API3:2023 property level; README "Endpoints").
  */
 import assert from "node:assert/strict";
 import { auditRows, createTestApp, problem, type TestApp, type TestUser } from "./helpers.ts";

@@ -1,6 +1,6 @@
 /**
  * Changes to a user's access take effect on the very next request (ASVS 5.0
- * 8.3.2, SPEC §6–7): grants and revocations with cached Basic credentials and
+ * 8.3.2; SECURITY.md "Authorization"): grants and revocations with cached Basic credentials and
  * with bearer tokens; disable and delete end tokens and cached credentials at
  * once; a password reset by the admin CLI — another connection, another
  * process — ends the old password in a running server's credential cache.
@@ -80,7 +80,7 @@ Deno.test("a revoked role is refused on the very next request, with cached Basic
     assert.match(String((await problem(res)).detail), /products:create/);
   }
   assert.equal(t.kdf.calls, kdfBefore, "the cache still authenticates; it never caches permissions");
-  assert.equal(t.deps.products.list({ after: 0, limit: 10, q: undefined }).length, 1);
+  assert.equal(t.deps.repos.products.list({ after: 0, limit: 10, q: undefined }).length, 1);
   t.db.close();
 });
 
@@ -94,14 +94,14 @@ Deno.test("disabling a user ends their tokens and cached credentials at once; en
   assert.equal(cached.status, 200);
   await cached.body?.cancel();
   assert.equal(t.kdf.calls, kdfWarm, "the credentials are cached");
-  const cacheKey = t.deps.cache.keyOf(user.username, user.password);
-  assert.equal(t.deps.cache.get(cacheKey), user.id);
+  const cacheKey = t.deps.credentialCache.keyOf(user.username, user.password);
+  assert.equal(t.deps.credentialCache.get(cacheKey), user.id);
 
   const disable = await t.request(`/users/${user.id}/disable`, { method: "POST", ...basic(admin) });
   assert.equal(disable.status, 200);
   await disable.body?.cancel();
   assert.equal(tokenCount(t, user.id), 0);
-  assert.equal(t.deps.cache.get(cacheKey), undefined, "the user's cache entry is gone");
+  assert.equal(t.deps.credentialCache.get(cacheKey), undefined, "the user's cache entry is gone");
   assert.deepEqual(JSON.parse(auditRows(t.deps, "user_updated")[0]!.detail), { disabled: true, tokensRevoked: 1 });
 
   const kdfDisabled = t.kdf.calls;
@@ -133,13 +133,13 @@ Deno.test("deleting a user ends their tokens and cached credentials at once", as
   const token = await login(t, user);
   await login(t, user);
   assert.equal(tokenCount(t, user.id), 2);
-  const cacheKey = t.deps.cache.keyOf(user.username, user.password);
-  assert.equal(t.deps.cache.get(cacheKey), user.id);
+  const cacheKey = t.deps.credentialCache.keyOf(user.username, user.password);
+  assert.equal(t.deps.credentialCache.get(cacheKey), user.id);
 
   const del = await t.request(`/users/${user.id}`, { method: "DELETE", ...basic(admin) });
   assert.equal(del.status, 204);
   assert.equal(tokenCount(t, user.id), 0);
-  assert.equal(t.deps.cache.get(cacheKey), undefined);
+  assert.equal(t.deps.credentialCache.get(cacheKey), undefined);
   assert.equal(JSON.parse(auditRows(t.deps, "user_deleted")[0]!.detail).tokensRevoked, 2);
   for (const init of [basic(user), bearer(token)]) {
     const res = await t.request("/products", init);
@@ -230,13 +230,13 @@ Deno.test("a transparent rehash keeps the credentials cached: the next request c
   const t = await createTestApp({ env: { APP_PBKDF2_ITERATIONS: String(TEST_ITERATIONS * 2) } });
   const user = await t.user("rehash-me", ["viewer"]);
   const weaker = await new PasswordHasher({ iterations: TEST_ITERATIONS }).hash(user.password);
-  t.deps.users.setPasswordHash(user.id, weaker, "2026-01-01T00:00:00.000Z");
+  t.deps.repos.users.setPasswordHash(user.id, weaker, "2026-01-01T00:00:00.000Z");
 
   const first = await t.request("/products", basic(user));
   assert.equal(first.status, 200);
   await first.body?.cancel();
   assert.equal(t.kdf.calls, 3, "create, verify, rehash");
-  assert.match(t.deps.users.findById(user.id)!.passwordHash, new RegExp(`i=${TEST_ITERATIONS * 2}\\$`));
+  assert.match(t.deps.repos.users.findById(user.id)!.passwordHash, new RegExp(`i=${TEST_ITERATIONS * 2}\\$`));
   const second = await t.request("/products", basic(user));
   assert.equal(second.status, 200);
   await second.body?.cancel();

@@ -1,5 +1,5 @@
 /**
- * Deny by default (SPEC §7, OWASP API5:2023, ASVS 5.0 8.2.1): every route
+ * Deny by default (OWASP API5:2023, ASVS 5.0 8.2.1; SECURITY.md "Authorization"): every route
  * declares exactly one guard — a permission, "any authenticated user", or an
  * explicit public mark — and it runs before anything else on the route.
  */
@@ -13,7 +13,7 @@ import { roleGrantInput } from "../src/schemas/admin.ts";
 import { createTestApp } from "./helpers.ts";
 import { describeGuard, inventoryProblems, routeInventory } from "./route_inventory.ts";
 
-/** The access each route declares: SPEC §6–8 and §10, as a table. */
+/** The access each route declares (README "Endpoints"), as a table. */
 const DECLARED: Record<string, string> = {
   "GET /health": "public",
   "GET /openapi.json": "public",
@@ -50,7 +50,7 @@ Deno.test("route inventory: every route of the app has exactly one guard, and it
   t.db.close();
 });
 
-Deno.test("route inventory: each route declares the access the spec gives it", async () => {
+Deno.test("route inventory: each route declares the access the README documents", async () => {
   const t = await createTestApp();
   const actual = Object.fromEntries(
     routeInventory(t.app).map((r) => [`${r.method} ${r.path}`, r.guards.map(describeGuard).join(" + ")]),
@@ -62,7 +62,7 @@ Deno.test("route inventory: each route declares the access the spec gives it", a
 Deno.test("route inventory: fails for a route added to the real app without a guard", async () => {
   const t = await createTestApp();
   const app = createApp(t.deps);
-  app.get("/debug/users", (c) => c.json(t.deps.users.list(0, 100)));
+  app.get("/debug/users", (c) => c.json(t.deps.repos.users.list(0, 100)));
   assert.deepEqual(inventoryProblems(app), [
     "GET /debug/users: no guard (requirePermission, requireUser or publicRoute)",
   ]);

@@ -1,5 +1,5 @@
 /**
- * The server permission set (SPEC §3) confines code that runs under it:
+ * The server permission set (README "The permission sandbox") confines code that runs under it:
  * `tests/fixtures/escape_probe.ts` runs with `deno run -P=server` in a
  * project copy — exactly the set `deno task start` uses — and tries to read,
  * write, reach the network, read the environment, spawn, load native code

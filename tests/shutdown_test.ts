@@ -1,5 +1,5 @@
 /**
- * Graceful shutdown of the real server process (SPEC §10 `sys_shutdown`):
+ * Graceful shutdown of the real server process (README "Durability and shutdown", `sys_shutdown`):
  * on SIGTERM or SIGINT it stops accepting connections at once, lets the
  * requests in flight finish within `APP_SHUTDOWN_TIMEOUT_MS`, records
  * `sys_shutdown`, closes the database cleanly (WAL checkpointed and

@@ -1,5 +1,5 @@
 /**
- * Transport (SPEC §4, ASVS 5.0 12.1.1 / 4.1.2) against the real server
+ * Transport (ASVS 5.0 12.1.1 / 4.1.2; SECURITY.md "Transport and response hardening") against the real server
  * process: TLS 1.0 and 1.1 handshakes are refused by the server, TLS 1.2 and
  * 1.3 complete with a verified certificate, HTTP/2 is chosen by ALPN, and
  * the port has no plain-HTTP listener.

@@ -1,5 +1,5 @@
 /**
- * Bearer tokens (SPEC §6): issued by a Basic login, stored only as SHA-256,
+ * Bearer tokens (SECURITY.md "Authentication"; RFC 6750): issued by a Basic login, stored only as SHA-256,
  * 30 minutes idle and 12 hours absolute, revoked by logout, password change
  * and disable.
  */
@@ -116,9 +116,9 @@ Deno.test("changing the password revokes every token of the user", async () => {
 Deno.test("disabling a user revokes their tokens at once", async () => {
   const t = await createTestApp();
   const { token } = await login(t, await t.user("alice"));
-  const id = t.deps.users.findByUsername("alice")!.id;
+  const id = t.deps.repos.users.findByUsername("alice")!.id;
   t.db.tx(() => {
-    t.deps.users.setDisabled(id, true, new Date().toISOString());
+    t.deps.repos.users.setDisabled(id, true, new Date().toISOString());
     t.deps.authenticator.revokeAllCredentials(id);
   });
   assert.equal((await t.request("/auth/me", bearer(token))).status, 401);
@@ -127,7 +127,7 @@ Deno.test("disabling a user revokes their tokens at once", async () => {
 Deno.test("a token of a disabled user is refused even if it was not revoked", async () => {
   const t = await createTestApp();
   const { token } = await login(t, await t.user("alice"));
-  t.deps.users.setDisabled(t.deps.users.findByUsername("alice")!.id, true, new Date().toISOString());
+  t.deps.repos.users.setDisabled(t.deps.repos.users.findByUsername("alice")!.id, true, new Date().toISOString());
   assert.equal((await t.request("/auth/me", bearer(token))).status, 401);
 });
 
@@ -149,7 +149,7 @@ Deno.test("PUT /auth/password refuses a wrong current password (403), a weak new
   }, auth);
   assert.equal(same.status, 422);
   assert.match(String((await problem(same)).detail), /must differ/);
-  assert.equal(await t.deps.hasher.verify(alice.password, t.deps.users.findById(alice.id)!.passwordHash), true);
+  assert.equal(await t.deps.hasher.verify(alice.password, t.deps.repos.users.findById(alice.id)!.passwordHash), true);
 });
 
 Deno.test("a login deletes the tokens that expired meanwhile, idle or absolute, and keeps live ones", async () => {
@@ -166,7 +166,7 @@ Deno.test("a login deletes the tokens that expired meanwhile, idle or absolute, 
   assert.equal(count(), 2);
   await login(t, bob);
   assert.equal(count(), 2, "the idle token is gone, the busy one and the new one remain");
-  assert.equal(t.deps.tokens.find(hashToken(idle)), undefined);
+  assert.equal(t.deps.repos.tokens.find(hashToken(idle)), undefined);
   t.clock.advance(12 * 3_600_000);
   await login(t, alice);
   assert.equal(count(), 1, "past 12 h every older token is gone; only the new one remains");

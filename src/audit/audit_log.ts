@@ -20,6 +20,7 @@ import {
   verifyChain,
   type VerifyResult,
 } from "./hash_chain.ts";
+import { type Clock, isoNow } from "../util/clock.ts";
 import { sanitizeText, sanitizeValue } from "./sanitize.ts";
 
 /** The events this system records (OWASP Logging Vocabulary, plus product events). */
@@ -135,8 +136,8 @@ const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Options for {@link AuditLog}. */
 export interface AuditLogOptions {
-  /** Current time. Default `() => new Date()`. */
-  clock?: () => Date;
+  /** The time. Default `Date.now`. */
+  clock?: Clock;
   /** Where each committed row is also written; default none (tests). */
   logger?: Logger | null;
   /** Write the chain head to the log every this many events. Default 1000. */
@@ -175,7 +176,7 @@ function text(value: string | null | undefined, max?: number): string | null {
 /** The audit log over one database. */
 export class AuditLog {
   readonly #db: Database;
-  readonly #clock: () => Date;
+  readonly #clock: Clock;
   readonly #logger: Logger | null;
   readonly #headEvery: number;
   readonly #head: Statement;
@@ -191,7 +192,7 @@ export class AuditLog {
   #lastWritten: KnownHead | null = null;
 
   constructor(db: Database, options: AuditLogOptions = {}) {
-    const { clock = () => new Date(), logger = null, headEvery = 1000 } = options;
+    const { clock = Date.now, logger = null, headEvery = 1000 } = options;
     this.#db = db;
     this.#clock = clock;
     this.#logger = logger;
@@ -247,7 +248,7 @@ export class AuditLog {
       let prevHash = head?.hash ?? GENESIS_HASH;
       const written: AuditRecord[] = [];
       // One timestamp for the batch: its rows commit together.
-      const ts = this.#clock().toISOString();
+      const ts = isoNow(this.#clock);
       for (const entry of entries) {
         seq++;
         const fields = {

@@ -7,7 +7,7 @@ import { captureLogs } from "../../tests/log_capture.ts";
 import { AUDIT_PAGE_SQL, AuditLog, parseDetail } from "./audit_log.ts";
 import { GENESIS_HASH } from "./hash_chain.ts";
 
-const fixedClock = () => new Date("2026-03-01T12:00:00.000Z");
+const fixedClock = () => Date.parse("2026-03-01T12:00:00.000Z");
 
 Deno.test("AuditLog.append() chains rows from the genesis hash", async () => {
   const db = await testDatabase();
@@ -63,7 +63,7 @@ Deno.test("AuditLog.append() stores untrusted text escaped and capped, and the c
 Deno.test("AuditLog.appendMany() writes its rows in one transaction with one timestamp", async () => {
   const db = await testDatabase();
   let ticks = 0;
-  const audit = new AuditLog(db, { clock: () => new Date(Date.UTC(2026, 0, 1, 0, 0, ticks++)) });
+  const audit = new AuditLog(db, { clock: () => Date.UTC(2026, 0, 1, 0, 0, ticks++) });
   const rows = audit.appendMany([{ event: "authn_login_fail" }, { event: "authn_login_fail_max" }]);
   assert.deepEqual(rows.map((r) => r.seq), [1, 2]);
   assert.equal(rows[0]!.ts, rows[1]!.ts);
@@ -254,7 +254,7 @@ Deno.test("AuditLog.query() pages in date order, AuditLog.range() in chain order
   const db = await testDatabase();
   const times = ["2026-01-01T10:00:00.000Z", "2026-01-01T12:00:00.000Z", "2026-01-01T11:00:00.000Z"];
   let i = 0;
-  const audit = new AuditLog(db, { clock: () => new Date(times[i++]!) });
+  const audit = new AuditLog(db, { clock: () => Date.parse(times[i++]!) });
   for (let n = 0; n < 3; n++) audit.append({ event: "product_created", target: `product:${n}` });
   const byDate = audit.query({ afterSeq: 0, limit: 10 }).map((r) => r.seq);
   assert.deepEqual(byDate, [1, 3, 2]);

@@ -16,7 +16,8 @@
 import type { AuditContext, AuditEntry, AuditLog } from "../audit/audit_log.ts";
 import type { Database } from "../db/database.ts";
 import type { TokensRepo } from "../db/tokens_repo.ts";
-import type { Principal, UserRecord, UsersRepo } from "../db/users_repo.ts";
+import type { UserRecord, UsersRepo } from "../db/users_repo.ts";
+import type { Principal } from "../domain/principal.ts";
 import { generateToken, hashToken, TOKEN_PATTERN } from "../crypto/tokens.ts";
 import type { PasswordHasher } from "../crypto/password.ts";
 import { ApiError, unauthenticated } from "../errors.ts";
@@ -24,7 +25,8 @@ import type { BruteForceGuard, Gate } from "./brute_force.ts";
 import type { CredentialCache } from "./credential_cache.ts";
 import type { KDFGuard } from "./kdf_guard.ts";
 import type { PrincipalCache } from "./principal_cache.ts";
-import { USERNAME_PATTERN } from "./username.ts";
+import { USERNAME_PATTERN } from "../domain/username.ts";
+import { type Clock, isoNow, toISO } from "../util/clock.ts";
 
 /** The request facts authentication needs: audit context plus the rate-limit identity. */
 export interface AuthContext extends AuditContext {
@@ -67,13 +69,13 @@ export interface AuthenticatorOptions {
   users: UsersRepo;
   tokens: TokensRepo;
   hasher: PasswordHasher;
-  cache: CredentialCache;
+  credentialCache: CredentialCache;
   kdfGuard: KDFGuard;
   bruteForce: BruteForceGuard;
   audit: AuditLog;
   principals: PrincipalCache;
-  /** Milliseconds since the epoch. Default `Date.now`. */
-  clock?: () => number;
+  /** The time. Default `Date.now`. */
+  clock?: Clock;
   /** Token idle lifetime. Default 30 minutes. */
   tokenIdleMs?: number;
   /** Token absolute lifetime. Default 12 hours. */
@@ -84,7 +86,19 @@ export interface AuthenticatorOptions {
 
 /** Verifies credentials and manages tokens. */
 export class Authenticator {
-  readonly #o: Required<AuthenticatorOptions>;
+  readonly #db: Database;
+  readonly #users: UsersRepo;
+  readonly #tokens: TokensRepo;
+  readonly #hasher: PasswordHasher;
+  readonly #credentialCache: CredentialCache;
+  readonly #kdfGuard: KDFGuard;
+  readonly #bruteForce: BruteForceGuard;
+  readonly #audit: AuditLog;
+  readonly #principals: PrincipalCache;
+  readonly #clock: Clock;
+  readonly #tokenIdleMs: number;
+  readonly #tokenMaxAgeMs: number;
+  readonly #touchIntervalMs: number;
   readonly #dummyHash: string;
 
   constructor(options: AuthenticatorOptions) {
@@ -94,13 +108,26 @@ export class Authenticator {
       tokenMaxAgeMs = 12 * 3_600_000,
       touchIntervalMs = 60_000,
     } = options;
-    this.#o = { ...options, clock, tokenIdleMs, tokenMaxAgeMs, touchIntervalMs };
+    this.#db = options.db;
+    this.#users = options.users;
+    this.#tokens = options.tokens;
+    this.#hasher = options.hasher;
+    this.#credentialCache = options.credentialCache;
+    this.#kdfGuard = options.kdfGuard;
+    this.#bruteForce = options.bruteForce;
+    this.#audit = options.audit;
+    this.#principals = options.principals;
+    this.#clock = clock;
+    this.#tokenIdleMs = tokenIdleMs;
+    this.#tokenMaxAgeMs = tokenMaxAgeMs;
+    this.#touchIntervalMs = touchIntervalMs;
     this.#dummyHash = options.hasher.dummyHash();
   }
 
   /** Verifies Basic credentials. Throws 401, 429 (throttled) or 503 (KDF queue full). */
   async basic(username: string, password: string, ctx: AuthContext): Promise<Authenticated> {
-    const { bruteForce, cache } = this.#o;
+    const bruteForce = this.#bruteForce;
+    const cache = this.#credentialCache;
     // A locked account or a throttled client is refused even with cached credentials.
     throwIfThrottled(bruteForce.check(username, ctx.clientKey));
 
@@ -110,7 +137,7 @@ export class Authenticator {
       // The principal cache re-reads on any change to the user (password included, made by
       // any process), and carries a stamp of the stored hash: a cached password that is no
       // longer the stored one — reset by the admin CLI or another instance — is refused here.
-      const current = this.#o.principals.loadWithStamp(cachedId);
+      const current = this.#principals.loadWithStamp(cachedId);
       if (current && !current.principal.disabled && cache.hasStamp(cacheKey, current.stamp)) {
         return { principal: current.principal, scheme: "basic", tokenHash: null };
       }
@@ -131,14 +158,14 @@ export class Authenticator {
       bruteForce.recordSuccess(username, ctx.clientKey);
       const stored = await this.#rehashIfWeak(verified.id, verified.passwordHash, password);
       cache.set(cacheKey, verified.id, stored);
-      this.#o.audit.append({
+      this.#audit.append({
         ...ctx,
         actor: verified.id,
         event: "authn_login_success",
         target: `user:${verified.id}`,
         detail: { scheme: "basic" },
       });
-      return { principal: this.#o.principals.load(verified.id)!, scheme: "basic", tokenHash: null };
+      return { principal: this.#principals.load(verified.id)!, scheme: "basic", tokenHash: null };
     }
 
     const outcome = bruteForce.recordFailure(username, ctx.clientKey);
@@ -147,28 +174,29 @@ export class Authenticator {
     const events: AuditEntry[] = [{ ...ctx, event: "authn_login_fail", status: 401, target, detail }];
     if (outcome.pairMaxReached) events.push({ ...ctx, event: "authn_login_fail_max", status: 401, target, detail });
     if (outcome.accountLocked) events.push({ ...ctx, event: "authn_login_lock", status: 401, target, detail });
-    this.#o.audit.appendMany(events);
+    this.#audit.appendMany(events);
     throw unauthenticated();
   }
 
   /** Verifies a bearer token. Throws 401. */
   bearer(token: string, ctx: AuthContext): Authenticated {
-    const { tokens, principals } = this.#o;
-    const now = this.#o.clock();
+    const tokens = this.#tokens;
+    const principals = this.#principals;
+    const now = this.#clock();
     const tokenHash = TOKEN_PATTERN.test(token) ? hashToken(token) : null;
     const record = tokenHash ? tokens.find(tokenHash) : undefined;
     let reason = "unknown";
     if (record && tokenHash) {
-      const expired = now >= record.expiresAt || now - record.lastUsedAt >= this.#o.tokenIdleMs;
+      const expired = now >= record.expiresAt || now - record.lastUsedAt >= this.#tokenIdleMs;
       const principal = expired ? undefined : principals.load(record.userId);
       if (principal && !principal.disabled) {
-        if (now - record.lastUsedAt >= this.#o.touchIntervalMs) tokens.touch(tokenHash, now);
+        if (now - record.lastUsedAt >= this.#touchIntervalMs) tokens.touch(tokenHash, now);
         return { principal, scheme: "bearer", tokenHash };
       }
       reason = expired ? "expired" : "disabled";
       if (expired) tokens.revoke(tokenHash);
     }
-    this.#o.audit.append({
+    this.#audit.append({
       ...ctx,
       event: "authn_login_fail",
       status: 401,
@@ -184,7 +212,7 @@ export class Authenticator {
    * Nothing of the header itself is recorded.
    */
   rejectHeader(reason: "oversized" | "malformed", ctx: AuditContext): never {
-    this.#o.audit.append({
+    this.#audit.append({
       ...ctx,
       event: "authn_login_fail",
       status: 401,
@@ -199,18 +227,18 @@ export class Authenticator {
    * the table holds only live tokens plus those expired since the last login.
    */
   issueToken(userId: number, ctx: AuditContext): IssuedToken {
-    const now = this.#o.clock();
+    const now = this.#clock();
     const token = generateToken();
-    const expiresAt = now + this.#o.tokenMaxAgeMs;
-    this.#o.db.tx(() => {
-      this.#o.tokens.purgeExpired(now, now - this.#o.tokenIdleMs);
-      this.#o.tokens.create(hashToken(token), userId, now, expiresAt);
-      this.#o.audit.append({
+    const expiresAt = now + this.#tokenMaxAgeMs;
+    this.#db.tx(() => {
+      this.#tokens.purgeExpired(now, now - this.#tokenIdleMs);
+      this.#tokens.create(hashToken(token), userId, now, expiresAt);
+      this.#audit.append({
         ...ctx,
         event: "authn_token_created",
         status: 200,
         target: `user:${userId}`,
-        detail: { expiresAt: new Date(expiresAt).toISOString() },
+        detail: { expiresAt: toISO(expiresAt) },
       });
     });
     return { token, expiresAt };
@@ -218,9 +246,9 @@ export class Authenticator {
 
   /** Revokes one token (logout). */
   revokeToken(tokenHash: string, userId: number, ctx: AuditContext): void {
-    this.#o.db.tx(() => {
-      this.#o.tokens.revoke(tokenHash);
-      this.#o.audit.append({
+    this.#db.tx(() => {
+      this.#tokens.revoke(tokenHash);
+      this.#audit.append({
         ...ctx,
         event: "authn_token_revoked",
         status: 204,
@@ -235,22 +263,22 @@ export class Authenticator {
    * caller's transaction and cached credentials are dropped when it commits.
    */
   revokeAllCredentials(userId: number): number {
-    const revoked = this.#o.tokens.revokeAllForUser(userId);
-    this.#o.db.afterCommit(() => this.#o.cache.evictUser(userId));
+    const revoked = this.#tokens.revokeAllForUser(userId);
+    this.#db.afterCommit(() => this.#credentialCache.evictUser(userId));
     return revoked;
   }
 
   /** Verifies `password` for `userId` through the KDF guard (password change). */
   async verifyPassword(userId: number, password: string): Promise<boolean> {
-    const user = this.#o.users.findById(userId);
+    const user = this.#users.findById(userId);
     const storedHash = user?.passwordHash ?? this.#dummyHash;
-    const ok = await this.#o.kdfGuard.run(() => this.#o.hasher.verify(password, storedHash));
+    const ok = await this.#kdfGuard.run(() => this.#hasher.verify(password, storedHash));
     return ok && user !== undefined;
   }
 
   /** Hashes `password` through the KDF guard. */
   hashPassword(password: string): Promise<string> {
-    return this.#o.kdfGuard.run(() => this.#o.hasher.hash(password));
+    return this.#kdfGuard.run(() => this.#hasher.hash(password));
   }
 
   /**
@@ -263,10 +291,10 @@ export class Authenticator {
     password: string,
   ): Promise<PasswordCheck> {
     if (!USERNAME_PATTERN.test(username)) return { user: undefined, verified: null };
-    const { users, kdfGuard, hasher } = this.#o;
+    const users = this.#users;
     const user = users.findByUsername(username);
     const storedHash = user?.passwordHash ?? this.#dummyHash;
-    const matches = await kdfGuard.run(() => hasher.verify(password, storedHash));
+    const matches = await this.#kdfGuard.run(() => this.#hasher.verify(password, storedHash));
     if (!matches || !user) return { user, verified: null };
     // Re-read after the await: the password may have changed or the account been
     // disabled while the KDF ran, and an old password must not be accepted or cached.
@@ -279,9 +307,9 @@ export class Authenticator {
 
   /** Rehashes with the current parameters when needed; returns the hash stored now. */
   async #rehashIfWeak(userId: number, storedHash: string, password: string): Promise<string> {
-    if (!this.#o.hasher.needsRehash(storedHash)) return storedHash;
+    if (!this.#hasher.needsRehash(storedHash)) return storedHash;
     const stronger = await this.hashPassword(password);
-    const now = new Date(this.#o.clock()).toISOString();
-    return this.#o.users.replacePasswordHash(userId, storedHash, stronger, now) ? stronger : storedHash;
+    const now = isoNow(this.#clock);
+    return this.#users.replacePasswordHash(userId, storedHash, stronger, now) ? stronger : storedHash;
   }
 }

@@ -23,7 +23,7 @@
 import { emissionIntervalUs, gcra, type GCRAPolicy, toMicroseconds } from "../ratelimit/gcra.ts";
 import { LRUMap } from "../util/lru_map.ts";
 
-/** Options for {@link BruteForceGuard}; every default is the spec's. */
+/** Options for {@link BruteForceGuard}; every default is the documented one (SECURITY.md "Authentication"). */
 export interface BruteForceOptions {
   /** Failures per (username, client) before backoff. Default 5. */
   pairThreshold?: number;

@@ -13,7 +13,8 @@
  * check that a cached password is still the stored one with a string compare.
  */
 import type { Database, Statement } from "../db/database.ts";
-import type { Principal, UsersRepo } from "../db/users_repo.ts";
+import type { UsersRepo } from "../db/users_repo.ts";
+import type { Principal } from "../domain/principal.ts";
 import { LRUMap } from "../util/lru_map.ts";
 
 /** Options for {@link PrincipalCache}. */

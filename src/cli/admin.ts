@@ -23,7 +23,7 @@
  * the only code that touches the real process.
  */
 import type { AuditContext } from "../audit/audit_log.ts";
-import { ADMIN_ROLE, DEFAULT_ROLE } from "../auth/permissions.ts";
+import { ADMIN_ROLE, DEFAULT_ROLE } from "../domain/permissions.ts";
 import { initDatabase } from "../bootstrap.ts";
 import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "../config.ts";
 import type { Database } from "../db/database.ts";
@@ -32,6 +32,7 @@ import type { PublicUser } from "../db/users_repo.ts";
 import { type AppDeps, createDeps, type DepsOverrides } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { generatePassword } from "../services/accounts.ts";
+import { isoNow } from "../util/clock.ts";
 import { type AdminCommand, parseAdminArgs, USAGE, UsageError } from "./admin_args.ts";
 
 /** Exit statuses of `deno task admin`. */
@@ -117,9 +118,9 @@ export async function runAdmin(args: readonly string[], io: AdminIO): Promise<nu
 
   try {
     const deps = createDeps(config, db, io.overrides ?? {});
-    deps.roles.syncCatalogue(new Date(deps.clock()).toISOString());
+    deps.repos.roles.syncCatalogue(isoNow(deps.clock));
     const status = await execute(command, deps, io);
-    if (command.name !== "list" && deps.users.countActiveWithRole(ADMIN_ROLE) === 0) {
+    if (command.name !== "list" && deps.repos.users.countActiveWithRole(ADMIN_ROLE) === 0) {
       err(`warning: no active admin exists; create one with "create-user <name> --role ${ADMIN_ROLE}".`);
     }
     return status;
@@ -146,7 +147,7 @@ async function choosePassword(
   io: AdminIO,
 ): Promise<{ password: string; generated: boolean }> {
   if (!passwordStdin) return { password: generatePassword(), generated: true };
-  // Remove the one line break `echo` or a here-string adds; nothing else (SPEC §6: used as given).
+  // Remove the one line break `echo` or a here-string adds; nothing else: a password is used exactly as given (NIST SP 800-63B 3.1.1.2).
   const password = (await io.readStdin()).replace(/\r?\n$/, "");
   if (password === "") {
     throw new ApiError("validation-failed", "No password was given on standard input.", {
@@ -157,9 +158,9 @@ async function choosePassword(
 }
 
 function findUser(deps: AppDeps, username: string): PublicUser {
-  const user = deps.users.findByUsername(username);
+  const user = deps.repos.users.findByUsername(username);
   if (!user) throw new ApiError("not-found", `No user is named "${username}".`);
-  return deps.accounts.view(user.id);
+  return deps.services.accounts.view(user.id);
 }
 
 function describe(user: PublicUser): string {
@@ -175,7 +176,7 @@ async function execute(command: Exclude<AdminCommand, { name: "help" }>, deps: A
     path: `admin ${command.name}`,
     requestId: crypto.randomUUID(),
   };
-  const { accounts } = deps;
+  const { accounts } = deps.services;
   switch (command.name) {
     case "list": {
       const users = listUsers(deps);
@@ -219,8 +220,8 @@ function announcePassword(password: string, io: AdminIO): void {
 function listUsers(deps: AppDeps): PublicUser[] {
   const all: PublicUser[] = [];
   for (let after = 0;;) {
-    const page = deps.users.list(after, 500);
-    for (const user of page) all.push(deps.accounts.view(user.id));
+    const page = deps.services.accounts.list(after, 500);
+    all.push(...page);
     if (page.length < 500) return all;
     after = page[page.length - 1]!.id;
   }

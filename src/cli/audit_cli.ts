@@ -11,6 +11,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AuditLog } from "../audit/audit_log.ts";
 import { type Database, openDatabase } from "../db/database.ts";
+import type { Clock } from "../util/clock.ts";
 
 /** The process around a tool; tests pass their own. */
 export interface CliIO {
@@ -23,7 +24,7 @@ export interface CliIO {
   /** Standard input, for `--log -`. */
   stdin(): ReadableStream<Uint8Array>;
   /** The current time. */
-  now(): Date;
+  clock: Clock;
 }
 
 /** Exit statuses. */
@@ -46,7 +47,7 @@ export function denoIO(): CliIO {
     stderr: (text) => writeAll(Deno.stderr, text),
     env: (name) => Deno.env.get(name),
     stdin: () => Deno.stdin.readable,
-    now: () => new Date(),
+    clock: Date.now,
   };
 }
 

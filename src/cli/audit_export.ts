@@ -1,7 +1,7 @@
 /**
  * `deno task audit:export [--db <file>] [--since <date>] [--until <date>] [--out <file>]`
  *
- * Retention (SPEC §10): writes the audit rows with `since ≤ ts < until` as
+ * Retention (README "The audit log"; ASVS 5.0 16.4): writes the audit rows with `since ≤ ts < until` as
  * JSON lines — each row exactly as `GET /audit` shows it, `prevHash` and
  * `hash` included, so the range can be re-verified on its own — and ends with
  * one line carrying the chain head and the verdict of a full verification,
@@ -16,6 +16,7 @@
  */
 import { parseDetail } from "../audit/audit_log.ts";
 import { auditInstant } from "../schemas/audit.ts";
+import { isoNow } from "../util/clock.ts";
 import {
   CliError,
   type CliIO,
@@ -119,7 +120,7 @@ export function run(args: string[], io: CliIO): Promise<number> {
               chainHead: audit.head(),
               export: { since: since ?? null, until: until ?? null, rows, firstSeq, lastSeq },
               verified: result,
-              exportedAt: io.now().toISOString(),
+              exportedAt: isoNow(io.clock),
             })
           }\n`);
           return result;

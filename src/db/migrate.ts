@@ -5,6 +5,7 @@
  * silently diverging from the database.
  */
 import { createHash } from "node:crypto";
+import { type Clock, isoNow } from "../util/clock.ts";
 import type { Database } from "./database.ts";
 
 /** One migration file. */
@@ -49,7 +50,7 @@ function checksum(sql: string): string {
  * Applies the migrations not yet recorded. Returns the names applied now.
  * A failing migration rolls back entirely and leaves the database as it was.
  */
-export function migrate(db: Database, migrations: readonly Migration[]): string[] {
+export function migrate(db: Database, migrations: readonly Migration[], clock: Clock = Date.now): string[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,
@@ -80,7 +81,7 @@ export function migrate(db: Database, migrations: readonly Migration[]): string[
           version: migration.version,
           name: migration.name,
           checksum: checksum(migration.sql),
-          at: new Date().toISOString(),
+          at: isoNow(clock),
         });
       });
     } catch (error) {

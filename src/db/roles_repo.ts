@@ -1,10 +1,10 @@
 /**
  * Roles and the permission catalogue in the database. The catalogue and the
- * built-in roles come from `src/auth/permissions.ts`; {@link RolesRepo.syncCatalogue}
+ * built-in roles come from `src/domain/permissions.ts`; {@link RolesRepo.syncCatalogue}
  * makes the tables match the code at every start, so a permission added in a
  * release reaches `admin` without a hand-written migration.
  */
-import { BUILTIN_ROLES, isPermission, type Permission, PERMISSIONS } from "../auth/permissions.ts";
+import { BUILTIN_ROLES, isPermission, type Permission, PERMISSIONS } from "../domain/permissions.ts";
 import type { Database } from "./database.ts";
 
 /** A role as the API shows it. */

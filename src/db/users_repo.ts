@@ -3,7 +3,8 @@
  * {@link UserRecord} for the authenticator; {@link toPublicUser} is what
  * responses are built from.
  */
-import { ADMIN_ROLE, isPermission, type Permission } from "../auth/permissions.ts";
+import { ADMIN_ROLE, isPermission } from "../domain/permissions.ts";
+import type { Principal } from "../domain/principal.ts";
 import type { Database } from "./database.ts";
 
 /** A user row, hash included: for authentication only. */
@@ -14,15 +15,6 @@ export interface UserRecord {
   readonly disabled: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
-}
-
-/** What a request needs about its user: loaded fresh on every request (ASVS 8.3.2, no stale grants). */
-export interface Principal {
-  readonly id: number;
-  readonly username: string;
-  readonly disabled: boolean;
-  readonly roles: readonly string[];
-  readonly permissions: ReadonlySet<Permission>;
 }
 
 /** A user as the API shows it: never the hash. */

@@ -7,7 +7,7 @@ import type { AppEnv } from "../app_env.ts";
 import type { AuditContext } from "../audit/audit_log.ts";
 
 /** The audit context of the current request. */
-export function auditContext(c: Context<AppEnv>): Required<AuditContext> {
+export function auditContext<E extends AppEnv>(c: Context<E>): Required<AuditContext> {
   return {
     actor: c.var.user?.id ?? null,
     client: c.var.client?.address ?? null,

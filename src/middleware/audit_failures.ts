@@ -7,7 +7,8 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app_env.ts";
 import type { AuditEventName, AuditLog } from "../audit/audit_log.ts";
-import { type ProblemKind, toApiError } from "../errors.ts";
+import type { ProblemKind } from "../errors.ts";
+import { toApiError } from "./error_handler.ts";
 import { auditContext } from "./audit_context.ts";
 
 const EVENTS: Partial<Record<ProblemKind, AuditEventName>> = {

@@ -1,5 +1,6 @@
 /**
- * Rate limiting (SPEC §9; ASVS 5.0 2.4.1, OWASP API4:2023). One factory used
+ * Rate limiting (ASVS 5.0 2.4.1, OWASP API4:2023; SECURITY.md "Rate limiting and
+ * resource consumption"). One factory used
  * twice: before authentication keyed by client (so a flood never reaches the
  * KDF) and after it keyed by user. Each pass picks the route's policy,
  * consumes one GCRA cell, and sets the IETF `RateLimit-Policy` and

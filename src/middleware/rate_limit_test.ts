@@ -297,7 +297,7 @@ Deno.test("rateLimit() fails closed with 503 on auth routes when the store is do
   const register = await t.json("POST", "/auth/register", { username: "mallory", password: "p".repeat(20) });
   assert.equal(register.status, 503);
   await register.body?.cancel();
-  assert.equal(t.deps.users.findByUsername("mallory"), undefined, "no account was created");
+  assert.equal(t.deps.repos.users.findByUsername("mallory"), undefined, "no account was created");
 });
 
 Deno.test("rateLimit() fails open on api routes when the store is down, with a rate-limited warning", async () => {

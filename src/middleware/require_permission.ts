@@ -4,13 +4,18 @@
  * {@link publicRoute}. Deny by default: `tests/route_inventory_test.ts`
  * walks the router and fails for a route without a guard.
  *
- * All guards share {@link checkAccess}, and each carries a marker readable
- * with {@link guardOf} so the inventory can be checked from outside.
+ * All guards share one check, {@link authorize}, and each carries a marker
+ * readable with {@link guardOf} so the inventory can be checked from outside.
+ *
+ * The guards that admit only a user also narrow the handler's type: Hono
+ * intersects the environments of the handlers along a route, so after
+ * `requirePermission(…)` or `requireUser()` the handler's `c.var.user` is a
+ * {@link Principal}, not `Principal | null`, with no cast and no second check.
  */
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app_env.ts";
-import type { Permission } from "../auth/permissions.ts";
-import type { Principal } from "../db/users_repo.ts";
+import type { Permission } from "../domain/permissions.ts";
+import type { Principal } from "../domain/principal.ts";
 import { ApiError, unauthenticated } from "../errors.ts";
 
 /** What a guard requires. */
@@ -19,11 +24,16 @@ export type GuardInfo =
   | { readonly kind: "authenticated" }
   | { readonly kind: "permission"; readonly permission: Permission };
 
+/** The environment after a guard that admits only a user: `c.var.user` is set. */
+export type AuthenticatedEnv = AppEnv & { Variables: { user: Principal } };
+
 const GUARD = Symbol.for("secure-api.guard");
 
-function marked(info: GuardInfo, handler: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
+/** Attaches the marker and gives the guard the environment it guarantees to the handlers after it. */
+function guard<E extends AppEnv>(info: GuardInfo, handler: MiddlewareHandler<AppEnv>): MiddlewareHandler<E> {
   Object.defineProperty(handler, GUARD, { value: info });
-  return handler;
+  // The guard itself runs before the narrowing holds; what it promises is for the handlers after it.
+  return handler as unknown as MiddlewareHandler<E>;
 }
 
 /** The guard a handler represents, or undefined when it is not a guard. */
@@ -32,11 +42,10 @@ export function guardOf(handler: unknown): GuardInfo | undefined {
 }
 
 /**
- * The one access check: 401 without a user, 403 without the permission.
- * Returns the user for the handler's convenience.
+ * The one access check every guard runs: 401 without a user, 403 without
+ * the permission. Returns the user it admitted.
  */
-export function checkAccess(c: Context<AppEnv>, permission?: Permission): Principal {
-  const user = c.var.user;
+export function authorize(user: Principal | null, permission?: Permission): Principal {
   if (!user) throw unauthenticated();
   if (permission !== undefined && !user.permissions.has(permission)) {
     throw new ApiError("forbidden", `This requires the "${permission}" permission.`);
@@ -45,24 +54,24 @@ export function checkAccess(c: Context<AppEnv>, permission?: Permission): Princi
 }
 
 /** Requires an authenticated user holding `permission`. */
-export function requirePermission(permission: Permission): MiddlewareHandler<AppEnv> {
-  return marked({ kind: "permission", permission }, async function requirePermission(c, next) {
-    checkAccess(c, permission);
+export function requirePermission(permission: Permission): MiddlewareHandler<AuthenticatedEnv> {
+  return guard({ kind: "permission", permission }, async function requirePermission(c, next) {
+    authorize(c.var.user, permission);
     await next();
   });
 }
 
 /** Requires any authenticated user (routes about the caller themself). */
-export function requireUser(): MiddlewareHandler<AppEnv> {
-  return marked({ kind: "authenticated" }, async function requireUser(c, next) {
-    checkAccess(c);
+export function requireUser(): MiddlewareHandler<AuthenticatedEnv> {
+  return guard({ kind: "authenticated" }, async function requireUser(c, next) {
+    authorize(c.var.user);
     await next();
   });
 }
 
-/** Marks a route as deliberately public. */
+/** Marks a route as deliberately public: `c.var.user` may be null. */
 export function publicRoute(): MiddlewareHandler<AppEnv> {
-  return marked({ kind: "public" }, async function publicRoute(_c, next) {
+  return guard({ kind: "public" }, async function publicRoute(_c, next) {
     await next();
   });
 }

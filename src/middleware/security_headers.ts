@@ -1,5 +1,6 @@
 /**
- * Response hardening on every response, errors included (SPEC §4; OWASP
+ * Response hardening on every response, errors included (SECURITY.md
+ * "Transport and response hardening"; OWASP
  * REST Security Cheat Sheet "Security headers", ASVS 5.0 3.4): Hono's
  * `secureHeaders` configured for a JSON API, plus `Cache-Control: no-store`
  * so no proxy or browser keeps an authenticated response, and no `Server` or

@@ -8,7 +8,7 @@
 import { zValidator } from "@hono/zod-validator";
 import type { Context } from "hono";
 import type { z } from "zod";
-import { ApiError, type FieldError } from "../errors.ts";
+import { ApiError, type FieldError, validationFailed } from "../errors.ts";
 
 /** The zod issues of a failed parse as field errors. */
 export function fieldErrors(error: { readonly issues: readonly z.core.$ZodIssue[] }): FieldError[] {
@@ -24,11 +24,6 @@ export function fieldErrors(error: { readonly issues: readonly z.core.$ZodIssue[
     }
   }
   return out;
-}
-
-/** A 422 for `errors`. */
-export function validationFailed(errors: FieldError[]): ApiError {
-  return new ApiError("validation-failed", "The request is not valid; see errors.", { errors });
 }
 
 function isJSONContentType(header: string | undefined): boolean {

@@ -1,5 +1,5 @@
 /**
- * `/audit` (SPEC §10): paging the audit log by date, event and actor, and
+ * `/audit` (README "The audit log"): paging the audit log by date, event and actor, and
  * verifying its hash chain. Both need `audit:read`. Pages are in date order
  * (`ts`, then `seq`), each filter served by its index.
  *
@@ -10,16 +10,20 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app_env.ts";
-import { parseDetail } from "../audit/audit_log.ts";
+import { type AuditLog, parseDetail } from "../audit/audit_log.ts";
 import type { VerifyResult } from "../audit/hash_chain.ts";
-import type { AppDeps } from "../deps.ts";
 import { requirePermission } from "../middleware/require_permission.ts";
 import { queryParams } from "../middleware/validate.ts";
 import { auditQuery } from "../schemas/audit.ts";
 import { DEFAULT_PAGE, paginate } from "../schemas/common.ts";
 
+/** What the `/audit` routes use. */
+export interface AuditRoutesDeps {
+  readonly audit: AuditLog;
+}
+
 /** `/audit` routes. */
-export function auditRoutes(deps: AppDeps): Hono<AppEnv> {
+export function auditRoutes(deps: AuditRoutesDeps): Hono<AppEnv> {
   const { audit } = deps;
   const app = new Hono<AppEnv>();
   let running: Promise<VerifyResult> | null = null;

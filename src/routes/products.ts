@@ -1,5 +1,5 @@
 /**
- * Products (SPEC §8). Object-level authorization (OWASP API1:2023): changing
+ * Products (README "Endpoints"). Object-level authorization (OWASP API1:2023): changing
  * or deleting a product needs ownership or `products:manage`, else 403 —
  * a 403 rather than a 404 because every reader may see every product, so
  * existence is not a secret. Optimistic concurrency: `ETag` is the version,
@@ -7,17 +7,18 @@
  * lost update.
  */
 import { Hono } from "hono";
-import type { Context } from "hono";
 import type { AppEnv } from "../app_env.ts";
-import type { AppDeps } from "../deps.ts";
-import type { Principal } from "../db/users_repo.ts";
-import type { Product } from "../db/products_repo.ts";
+import type { Principal } from "../domain/principal.ts";
+import type { AuditLog } from "../audit/audit_log.ts";
+import type { Database } from "../db/database.ts";
+import type { Product, ProductsRepo } from "../db/products_repo.ts";
 import { ApiError } from "../errors.ts";
 import { auditContext } from "../middleware/audit_context.ts";
-import { checkAccess, requirePermission } from "../middleware/require_permission.ts";
+import { requirePermission } from "../middleware/require_permission.ts";
 import { jsonBody, queryParams } from "../middleware/validate.ts";
 import { DEFAULT_PAGE, paginate, parseId } from "../schemas/common.ts";
 import { productInput, productListQuery } from "../schemas/products.ts";
+import { type Clock, isoNow } from "../util/clock.ts";
 
 /** The strong ETag of a product version. */
 export function etagOf(product: Product): string {
@@ -47,14 +48,22 @@ function requireOwnership(user: Principal, product: Product): void {
   }
 }
 
-/** `/products` routes. */
-export function productRoutes(deps: AppDeps): Hono<AppEnv> {
-  const { db, products, audit } = deps;
-  const app = new Hono<AppEnv>();
-  const now = () => new Date(deps.clock()).toISOString();
+/** What the `/products` routes use. */
+export interface ProductRoutesDeps {
+  readonly db: Database;
+  readonly products: ProductsRepo;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+}
 
-  const load = (c: Context<AppEnv>): Product => {
-    const product = products.get(parseId(c.req.param("id"), "product"));
+/** `/products` routes. */
+export function productRoutes(deps: ProductRoutesDeps): Hono<AppEnv> {
+  const { db, products, audit, clock } = deps;
+  const app = new Hono<AppEnv>();
+  const now = () => isoNow(clock);
+
+  const load = (idText: string): Product => {
+    const product = products.get(parseId(idText, "product"));
     if (!product) throw new ApiError("not-found", "No such product.");
     return product;
   };
@@ -65,7 +74,7 @@ export function productRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.get("/:id", requirePermission("products:read"), (c) => {
-    const product = load(c);
+    const product = load(c.req.param("id"));
     const etag = etagOf(product);
     const ifNoneMatch = c.req.header("If-None-Match");
     if (ifNoneMatch !== undefined && ifNoneMatch.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
@@ -75,7 +84,7 @@ export function productRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.post("/", requirePermission("products:create"), jsonBody(productInput), (c) => {
-    const user = checkAccess(c);
+    const user = c.var.user;
     const input = c.req.valid("json");
     const product = db.tx(() => {
       const created = products.create(input, user.id, now());
@@ -92,10 +101,10 @@ export function productRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.put("/:id", requirePermission("products:update"), jsonBody(productInput), (c) => {
-    const user = checkAccess(c);
+    const user = c.var.user;
     const input = c.req.valid("json");
     const updated = db.tx(() => {
-      const current = load(c);
+      const current = load(c.req.param("id"));
       requireOwnership(user, current);
       const outcome = products.update(current.id, input, expectedVersion(c.req.header("If-Match"), current), now());
       if (!outcome.ok) {
@@ -114,9 +123,9 @@ export function productRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.delete("/:id", requirePermission("products:delete"), (c) => {
-    const user = checkAccess(c);
+    const user = c.var.user;
     db.tx(() => {
-      const current = load(c);
+      const current = load(c.req.param("id"));
       requireOwnership(user, current);
       expectedVersion(c.req.header("If-Match"), current);
       products.delete(current.id);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PERMISSION_NAMES } from "../auth/permissions.ts";
+import { PERMISSION_NAMES } from "../domain/permissions.ts";
 import { auditRows, createTestApp, problem, type TestApp, type TestUser } from "../../tests/helpers.ts";
 
 const auth = (user: TestUser) => ({ headers: { Authorization: user.basic } });
@@ -66,7 +66,7 @@ Deno.test("POST /roles creates a custom role from the catalogue and records auth
   const role = await res.json();
   assert.equal(role.builtin, false);
   assert.deepEqual(role.permissions, ["audit:read", "products:read"]);
-  assert.deepEqual(t.deps.roles.get("auditor")?.permissions, ["audit:read", "products:read"]);
+  assert.deepEqual(t.deps.repos.roles.get("auditor")?.permissions, ["audit:read", "products:read"]);
   const [row] = auditRows(t.deps, "authz_change");
   assert.equal(row?.actor, admin.id);
   assert.equal(row?.target, "role:auditor");
@@ -99,7 +99,7 @@ Deno.test("POST /roles refuses unknown permissions, bad names and extra fields w
     const errors = (await problem(res)).errors as { path: string }[];
     assert.ok(errors.some((e) => e.path === path), `${JSON.stringify(body)} → ${JSON.stringify(errors)}`);
   }
-  assert.equal(t.deps.roles.get("ops"), undefined);
+  assert.equal(t.deps.repos.roles.get("ops"), undefined);
   assert.equal(auditRows(t.deps, "authz_change").length, 0);
   assert.equal(auditRows(t.deps, "input_validation_fail").length, cases.length);
   t.db.close();
@@ -113,22 +113,22 @@ Deno.test("POST /roles: 409 for an existing name (built-in included), 403 for a 
     assert.equal(res.status, 409, name);
     await problem(res);
   }
-  assert.deepEqual(t.deps.roles.get("viewer")?.permissions, ["products:read"]);
-  assert.equal(t.deps.roles.get("admin")?.permissions.length, PERMISSION_NAMES.length);
+  assert.deepEqual(t.deps.repos.roles.get("viewer")?.permissions, ["products:read"]);
+  assert.equal(t.deps.repos.roles.get("admin")?.permissions.length, PERMISSION_NAMES.length);
   const forbidden = await t.json("POST", "/roles", { name: "ops", permissions: [] }, auth(viewer));
   assert.equal(forbidden.status, 403);
   await problem(forbidden);
   const anonymous = await t.json("POST", "/roles", { name: "ops", permissions: [] });
   assert.equal(anonymous.status, 401);
   await problem(anonymous);
-  assert.equal(t.deps.roles.get("ops"), undefined);
+  assert.equal(t.deps.repos.roles.get("ops"), undefined);
   t.db.close();
 });
 
 Deno.test("PUT /roles/:name replaces a custom role; holders get the change on their next request", async () => {
   const t = await createTestApp();
   const { admin } = await setup(t);
-  t.deps.roleAdmin.create(null, "stock", { description: "", permissions: ["products:read"] }, {});
+  t.deps.services.roles.create(null, "stock", { description: "", permissions: ["products:read"] }, {});
   const clerk = await t.user("clerk", ["stock"]);
   const before = await t.json("POST", "/products", { name: "Lamp", priceCents: 1, stock: 1 }, auth(clerk));
   assert.equal(before.status, 403);
@@ -158,14 +158,14 @@ Deno.test("PUT and DELETE on a built-in role are 409 and change nothing", async 
   const t = await createTestApp();
   const { admin } = await setup(t);
   for (const name of ["admin", "editor", "viewer"]) {
-    const before = t.deps.roles.get(name);
+    const before = t.deps.repos.roles.get(name);
     const put = await t.json("PUT", `/roles/${name}`, { permissions: ["products:read"] }, auth(admin));
     assert.equal(put.status, 409, name);
     assert.match(String((await problem(put)).detail), /Built-in roles cannot be changed/);
     const del = await t.request(`/roles/${name}`, { method: "DELETE", ...auth(admin) });
     assert.equal(del.status, 409, name);
     await problem(del);
-    assert.deepEqual(t.deps.roles.get(name), before);
+    assert.deepEqual(t.deps.repos.roles.get(name), before);
   }
   assert.equal(auditRows(t.deps, "authz_change").length, 0);
   t.db.close();
@@ -177,31 +177,31 @@ Deno.test("PUT /roles/:name: 404 for a missing role, 422 for an unknown permissi
   const missing = await t.json("PUT", "/roles/nosuchrole", { permissions: [] }, auth(admin));
   assert.equal(missing.status, 404);
   await problem(missing);
-  t.deps.roleAdmin.create(null, "ops", { description: "", permissions: [] }, {});
+  t.deps.services.roles.create(null, "ops", { description: "", permissions: [] }, {});
   const bad = await t.json("PUT", "/roles/ops", { permissions: ["products:read", "root"] }, auth(admin));
   assert.equal(bad.status, 422);
   await problem(bad);
   const renamed = await t.json("PUT", "/roles/ops", { name: "admin", permissions: [] }, auth(admin));
   assert.equal(renamed.status, 422, "the name is the path, not the body");
   await problem(renamed);
-  assert.deepEqual(t.deps.roles.get("ops")?.permissions, []);
+  assert.deepEqual(t.deps.repos.roles.get("ops")?.permissions, []);
   t.db.close();
 });
 
 Deno.test("DELETE /roles/:name deletes an unused custom role; a role in use is 409", async () => {
   const t = await createTestApp();
   const { admin } = await setup(t);
-  t.deps.roleAdmin.create(null, "ops", { description: "", permissions: ["products:read"] }, {});
+  t.deps.services.roles.create(null, "ops", { description: "", permissions: ["products:read"] }, {});
   const holder = await t.user("holder", ["ops"]);
   const inUse = await t.request("/roles/ops", { method: "DELETE", ...auth(admin) });
   assert.equal(inUse.status, 409);
   assert.match(String((await problem(inUse)).detail), /still granted to 1 user/);
-  assert.ok(t.deps.roles.get("ops"));
+  assert.ok(t.deps.repos.roles.get("ops"));
 
-  t.deps.accounts.setRoles(null, holder.id, ["viewer"], {});
+  t.deps.services.accounts.setRoles(null, holder.id, ["viewer"], {});
   const ok = await t.request("/roles/ops", { method: "DELETE", ...auth(admin) });
   assert.equal(ok.status, 204);
-  assert.equal(t.deps.roles.get("ops"), undefined);
+  assert.equal(t.deps.repos.roles.get("ops"), undefined);
   const [row] = auditRows(t.deps, "authz_change").filter((r) => r.status === 204);
   assert.equal(row?.target, "role:ops");
   assert.deepEqual(JSON.parse(row!.detail), { action: "delete", permissions: ["products:read"] });

@@ -11,7 +11,7 @@ async function admins(t: TestApp) {
 }
 
 function rolesOf(t: TestApp, id: number): string[] {
-  return t.deps.users.rolesOf(id);
+  return t.deps.repos.users.rolesOf(id);
 }
 
 Deno.test("GET /users lists users without any secret field", async () => {
@@ -41,7 +41,7 @@ Deno.test("GET /users pages with cursors: every user exactly once, in id order, 
   const t = await createTestApp();
   const { admin } = await admins(t);
   for (let i = 0; i < 9; i++) await t.user(`member${i}`);
-  const expected = t.deps.users.list(0, 1000).map((u) => u.id);
+  const expected = t.deps.repos.users.list(0, 1000).map((u) => u.id);
   assert.equal(expected.length, 11);
 
   const seen: number[] = [];
@@ -57,7 +57,7 @@ Deno.test("GET /users pages with cursors: every user exactly once, in id order, 
     cursor = body.nextCursor;
     pages++;
     // Deleting a user already listed must not shift later pages (keyset paging, not offsets).
-    if (pages === 2) t.deps.accounts.delete(null, seen[1]!, { client: "test" });
+    if (pages === 2) t.deps.services.accounts.delete(null, seen[1]!, { client: "test" });
   } while (cursor !== null);
   assert.equal(pages, 4);
   assert.deepEqual(seen, expected);
@@ -202,8 +202,8 @@ Deno.test("the last active admin cannot be demoted (409), but can be once anothe
   await refused.body?.cancel();
 
   // A second admin who is disabled does not count.
-  t.deps.accounts.setRoles(null, other.id, ["admin"], { client: "test" });
-  t.deps.accounts.setDisabled(null, other.id, true, { client: "test" });
+  t.deps.services.accounts.setRoles(null, other.id, ["admin"], { client: "test" });
+  t.deps.services.accounts.setDisabled(null, other.id, true, { client: "test" });
   const third = await t.user("third-admin", ["admin"]);
   const ok = await t.json("PUT", `/users/${admin.id}/roles`, { roles: ["viewer"] }, auth(third));
   assert.equal(ok.status, 200);
@@ -211,7 +211,7 @@ Deno.test("the last active admin cannot be demoted (409), but can be once anothe
   assert.deepEqual(rolesOf(t, admin.id), ["viewer"]);
 
   // Now `third` is the last active admin; `other` is disabled and cannot act. The operator cannot demote it either.
-  const conflict = () => t.deps.accounts.setRoles(null, third.id, ["editor"], { client: "cli" });
+  const conflict = () => t.deps.services.accounts.setRoles(null, third.id, ["editor"], { client: "cli" });
   assert.throws(conflict, { kind: "conflict", message: "You cannot demote the last active admin." });
   assert.deepEqual(rolesOf(t, third.id), ["admin"]);
   t.db.close();
@@ -221,9 +221,9 @@ Deno.test("demoting the last active admin through the API is a 409 problem", asy
   const t = await createTestApp();
   const admin = await t.user("only-admin", ["admin"]);
   // A user who holds every permission through a custom role, but not the admin role.
-  t.deps.roleAdmin.create(null, "everything", {
+  t.deps.services.roles.create(null, "everything", {
     description: "",
-    permissions: [...t.deps.roles.get("admin")!.permissions],
+    permissions: [...t.deps.repos.roles.get("admin")!.permissions],
   }, {});
   const peer = await t.user("peer", ["everything"]);
   const res = await t.json("PUT", `/users/${admin.id}/roles`, { roles: ["everything"] }, auth(peer));
@@ -241,11 +241,11 @@ Deno.test("POST /users/:id/disable and /enable flip the flag and record user_upd
   const disabled = await t.request(`/users/${viewer.id}/disable`, { method: "POST", ...auth(admin) });
   assert.equal(disabled.status, 200);
   assert.equal((await disabled.json()).disabled, true);
-  assert.equal(t.deps.users.findById(viewer.id)?.disabled, true);
+  assert.equal(t.deps.repos.users.findById(viewer.id)?.disabled, true);
   const enabled = await t.request(`/users/${viewer.id}/enable`, { method: "POST", ...auth(admin) });
   assert.equal(enabled.status, 200);
   assert.equal((await enabled.json()).disabled, false);
-  assert.equal(t.deps.users.findById(viewer.id)?.disabled, false);
+  assert.equal(t.deps.repos.users.findById(viewer.id)?.disabled, false);
   const rows = auditRows(t.deps, "user_updated");
   assert.deepEqual(rows.map((r) => [r.actor, r.target, r.path, JSON.parse(r.detail).disabled]), [
     [admin.id, `user:${viewer.id}`, `/users/${viewer.id}/disable`, true],
@@ -264,21 +264,21 @@ Deno.test("POST /users/:id/disable: 404 missing, 403 self, 409 last admin, 200 w
   assert.equal(self.status, 403);
   assert.match(String((await problem(self)).detail), /your own account/);
 
-  t.deps.roleAdmin.create(null, "everything", {
+  t.deps.services.roles.create(null, "everything", {
     description: "",
-    permissions: [...t.deps.roles.get("admin")!.permissions],
+    permissions: [...t.deps.repos.roles.get("admin")!.permissions],
   }, {});
   const peer = await t.user("peer", ["everything"]);
   const last = await t.request(`/users/${admin.id}/disable`, { method: "POST", ...auth(peer) });
   assert.equal(last.status, 409);
   assert.match(String((await problem(last)).detail), /cannot disable the last active admin/);
-  assert.equal(t.deps.users.findById(admin.id)?.disabled, false);
+  assert.equal(t.deps.repos.users.findById(admin.id)?.disabled, false);
 
   await t.user("deputy", ["admin"]);
   const ok = await t.request(`/users/${admin.id}/disable`, { method: "POST", ...auth(peer) });
   assert.equal(ok.status, 200);
   await ok.body?.cancel();
-  assert.equal(t.deps.users.findById(admin.id)?.disabled, true);
+  assert.equal(t.deps.repos.users.findById(admin.id)?.disabled, true);
   t.db.close();
 });
 
@@ -288,7 +288,7 @@ Deno.test("DELETE /users/:id removes the user and records user_deleted", async (
   const res = await t.request(`/users/${viewer.id}`, { method: "DELETE", ...auth(admin) });
   assert.equal(res.status, 204);
   assert.equal(await res.text(), "");
-  assert.equal(t.deps.users.findById(viewer.id), undefined);
+  assert.equal(t.deps.repos.users.findById(viewer.id), undefined);
   assert.deepEqual(rolesOf(t, viewer.id), []);
   const gone = await t.request(`/users/${viewer.id}`, auth(admin));
   assert.equal(gone.status, 404);
@@ -311,26 +311,26 @@ Deno.test("DELETE /users/:id: 403 self, 409 last admin, 204 once another admin e
   const self = await t.request(`/users/${admin.id}`, { method: "DELETE", ...auth(admin) });
   assert.equal(self.status, 403);
   await problem(self);
-  t.deps.roleAdmin.create(null, "everything", {
+  t.deps.services.roles.create(null, "everything", {
     description: "",
-    permissions: [...t.deps.roles.get("admin")!.permissions],
+    permissions: [...t.deps.repos.roles.get("admin")!.permissions],
   }, {});
   const peer = await t.user("peer", ["everything"]);
   const last = await t.request(`/users/${admin.id}`, { method: "DELETE", ...auth(peer) });
   assert.equal(last.status, 409);
   assert.match(String((await problem(last)).detail), /cannot delete the last active admin/);
-  assert.ok(t.deps.users.findById(admin.id));
+  assert.ok(t.deps.repos.users.findById(admin.id));
   await t.user("deputy", ["admin"]);
   const ok = await t.request(`/users/${admin.id}`, { method: "DELETE", ...auth(peer) });
   assert.equal(ok.status, 204);
-  assert.equal(t.deps.users.findById(admin.id), undefined);
+  assert.equal(t.deps.repos.users.findById(admin.id), undefined);
   t.db.close();
 });
 
 Deno.test("a users:manage holder cannot disable, delete or re-role a full admin (403)", async () => {
   const t = await createTestApp();
   const { admin, viewer } = await admins(t);
-  t.deps.roleAdmin.create(null, "helpdesk", {
+  t.deps.services.roles.create(null, "helpdesk", {
     description: "",
     permissions: ["users:read", "users:manage", "products:read"],
   }, {});
@@ -346,7 +346,7 @@ Deno.test("a users:manage holder cannot disable, delete or re-role a full admin 
     assert.equal(res.status, 403, `${method} ${path}`);
     assert.match(String((await problem(res)).detail), /holds permissions you do not hold/);
   }
-  assert.equal(t.deps.users.findById(admin.id)?.disabled, false);
+  assert.equal(t.deps.repos.users.findById(admin.id)?.disabled, false);
   assert.deepEqual(rolesOf(t, admin.id), ["admin"]);
   // The same holder may manage a user who holds nothing beyond their own permissions.
   const ok = await t.request(`/users/${viewer.id}/disable`, { method: "POST", ...auth(desk) });
@@ -362,6 +362,6 @@ Deno.test("a wrong method on a user route is a 405 problem with Allow", async ()
   assert.equal(res.status, 405);
   assert.deepEqual(res.headers.get("Allow")?.split(", ").sort(), ["DELETE", "GET", "HEAD"]);
   await problem(res);
-  assert.equal(t.deps.users.findById(viewer.id)?.disabled, false);
+  assert.equal(t.deps.repos.users.findById(viewer.id)?.disabled, false);
   t.db.close();
 });

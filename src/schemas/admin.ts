@@ -2,7 +2,7 @@
  * Administration request schemas: role grants, custom roles, user paging.
  */
 import { z } from "zod";
-import { PERMISSION_NAMES } from "../auth/permissions.ts";
+import { PERMISSION_NAMES } from "../domain/permissions.ts";
 import { cursorParam, limitParam, singleLine } from "./common.ts";
 
 /** A role name: lower case, 2–32 characters. */

@@ -3,6 +3,7 @@
  */
 import { z } from "zod";
 import { AUDIT_EVENTS } from "../audit/audit_log.ts";
+import { toISO } from "../util/clock.ts";
 import { cursorParam, limitParam } from "./common.ts";
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/;
@@ -26,7 +27,7 @@ export const auditInstant = z.string()
       ctx.addIssue({ code: "custom", message: "is not a real date" });
       return z.NEVER;
     }
-    return new Date(ms).toISOString();
+    return toISO(ms);
   });
 
 /** Query of `GET /audit`: `since` inclusive, `until` exclusive (so it must be later). */

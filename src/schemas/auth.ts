@@ -4,7 +4,7 @@
  * accounts service so the CLI applies the same rules.
  */
 import { z } from "zod";
-import { USERNAME_PATTERN, USERNAME_RULE } from "../auth/username.ts";
+import { USERNAME_PATTERN, USERNAME_RULE } from "../domain/username.ts";
 
 /** A username: 3–64 of `[A-Za-z0-9._-]` (no colon, so Basic can carry it). */
 export const username = z.string().regex(USERNAME_PATTERN, USERNAME_RULE);

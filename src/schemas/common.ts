@@ -2,7 +2,7 @@
  * Building blocks shared by the request schemas: ids, paging, cursors.
  */
 import { z } from "zod";
-import { ApiError } from "../errors.ts";
+import { ApiError, validationFailed } from "../errors.ts";
 
 /** Largest page a list returns. */
 export const MAX_PAGE = 100;
@@ -56,9 +56,7 @@ export function decodeCursor(cursor: string | undefined): number {
   } catch {
     // fall through to the 422
   }
-  throw new ApiError("validation-failed", "The request is not valid; see errors.", {
-    errors: [{ path: "cursor", message: "is not a cursor returned by this API" }],
-  });
+  throw validationFailed([{ path: "cursor", message: "is not a cursor returned by this API" }]);
 }
 
 /** A page of a list, as every list endpoint returns it. */

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { AUDIT_EVENTS } from "../audit/audit_log.ts";
-import { PERMISSION_NAMES } from "../auth/permissions.ts";
+import { PERMISSION_NAMES } from "../domain/permissions.ts";
 
 const id = z.number().int().min(1);
 const timestamp = z.iso.datetime({ offset: false }).describe("ISO 8601 UTC instant.");

@@ -17,14 +17,16 @@
  */
 import type { AuditContext, AuditLog } from "../audit/audit_log.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
-import { USERNAME_PATTERN, USERNAME_RULE } from "../auth/username.ts";
+import { USERNAME_PATTERN, USERNAME_RULE } from "../domain/username.ts";
 import { passwordProblem } from "../auth/password_policy.ts";
-import { ADMIN_ROLE, DEFAULT_ROLE, type Permission } from "../auth/permissions.ts";
+import { ADMIN_ROLE, DEFAULT_ROLE, type Permission } from "../domain/permissions.ts";
 import type { Database } from "../db/database.ts";
 import type { RolesRepo } from "../db/roles_repo.ts";
-import { isUniqueViolation, type Principal, type PublicUser, toPublicUser, type UsersRepo } from "../db/users_repo.ts";
+import { isUniqueViolation, type PublicUser, toPublicUser, type UsersRepo } from "../db/users_repo.ts";
+import type { Principal } from "../domain/principal.ts";
 import { encodeBase64Url } from "../crypto/tokens.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, validationFailed } from "../errors.ts";
+import { type Clock, isoNow } from "../util/clock.ts";
 
 /** Who acts: a user through the API, or the operator at the CLI (null). */
 export type Actor = Principal | null;
@@ -36,8 +38,8 @@ export interface AccountsOptions {
   roles: RolesRepo;
   authenticator: Authenticator;
   audit: AuditLog;
-  /** Current time. Default `() => new Date()`. */
-  clock?: () => Date;
+  /** The time. Default `Date.now`. */
+  clock?: Clock;
 }
 
 function invalidPassword(field: string, problem: string): ApiError {
@@ -48,21 +50,36 @@ function invalidPassword(field: string, problem: string): ApiError {
 
 /** Users: registration, passwords, roles, disable/enable/delete. */
 export class Accounts {
-  readonly #o: Required<AccountsOptions>;
+  readonly #db: Database;
+  readonly #users: UsersRepo;
+  readonly #roles: RolesRepo;
+  readonly #authenticator: Authenticator;
+  readonly #audit: AuditLog;
+  readonly #clock: Clock;
 
   constructor(options: AccountsOptions) {
-    this.#o = { clock: () => new Date(), ...options };
+    this.#db = options.db;
+    this.#users = options.users;
+    this.#roles = options.roles;
+    this.#authenticator = options.authenticator;
+    this.#audit = options.audit;
+    this.#clock = options.clock ?? Date.now;
   }
 
   #now(): string {
-    return this.#o.clock().toISOString();
+    return isoNow(this.#clock);
   }
 
   /** The public view of user `id`, or a 404. */
   view(id: number): PublicUser {
-    const user = this.#o.users.findById(id);
+    const user = this.#users.findById(id);
     if (!user) throw new ApiError("not-found", "No such user.");
-    return toPublicUser(user, this.#o.users.rolesOf(id));
+    return toPublicUser(user, this.#users.rolesOf(id));
+  }
+
+  /** Up to `limit` users with an id above `after`, by id, as the API shows them. */
+  list(after: number, limit: number): PublicUser[] {
+    return this.#users.list(after, limit).map((user) => toPublicUser(user, this.#users.rolesOf(user.id)));
   }
 
   /** Creates a user with `roles` (default `viewer`); the password must pass the policy. */
@@ -76,15 +93,15 @@ export class Accounts {
     // authenticator refuses (spaces, Unicode look-alikes, control characters) would make an
     // account nobody can log in to and a confusing line in the audit log.
     if (!USERNAME_PATTERN.test(username)) {
-      throw new ApiError("validation-failed", "The request is not valid; see errors.", {
-        errors: [{ path: "username", message: USERNAME_RULE }],
-      });
+      throw validationFailed([{ path: "username", message: USERNAME_RULE }]);
     }
     const problem = passwordProblem(password, username);
     if (problem) throw invalidPassword("password", problem);
     this.#requireRolesExist(roles);
-    const hash = await this.#o.authenticator.hashPassword(password);
-    const { db, users, audit } = this.#o;
+    const hash = await this.#authenticator.hashPassword(password);
+    const db = this.#db;
+    const users = this.#users;
+    const audit = this.#audit;
     try {
       const id = db.tx(() => {
         const now = this.#now();
@@ -111,7 +128,10 @@ export class Accounts {
    * token and cached credential of the user ends at once.
    */
   async changePassword(user: Principal, current: string, next: string, ctx: AuditContext): Promise<void> {
-    const { authenticator, audit, db, users } = this.#o;
+    const authenticator = this.#authenticator;
+    const audit = this.#audit;
+    const db = this.#db;
+    const users = this.#users;
     if (!(await authenticator.verifyPassword(user.id, current))) {
       audit.append({
         ...ctx,
@@ -143,15 +163,15 @@ export class Accounts {
 
   /** Sets a new password without knowing the old one (CLI reset); ends all sessions. */
   async resetPassword(username: string, password: string, ctx: AuditContext): Promise<PublicUser> {
-    const user = this.#o.users.findByUsername(username);
+    const user = this.#users.findByUsername(username);
     if (!user) throw new ApiError("not-found", "No such user.");
     const problem = passwordProblem(password, user.username);
     if (problem) throw invalidPassword("password", problem);
-    const hash = await this.#o.authenticator.hashPassword(password);
-    this.#o.db.tx(() => {
-      this.#o.users.setPasswordHash(user.id, hash, this.#now());
-      const revoked = this.#o.authenticator.revokeAllCredentials(user.id);
-      this.#o.audit.append({
+    const hash = await this.#authenticator.hashPassword(password);
+    this.#db.tx(() => {
+      this.#users.setPasswordHash(user.id, hash, this.#now());
+      const revoked = this.#authenticator.revokeAllCredentials(user.id);
+      this.#audit.append({
         ...ctx,
         event: "user_updated",
         target: `user:${user.id}`,
@@ -163,7 +183,10 @@ export class Accounts {
 
   /** Replaces the roles of user `targetId`. */
   setRoles(actor: Actor, targetId: number, roles: readonly string[], ctx: AuditContext): PublicUser {
-    const { db, users, roles: rolesRepo, audit } = this.#o;
+    const db = this.#db;
+    const users = this.#users;
+    const rolesRepo = this.#roles;
+    const audit = this.#audit;
     if (actor && actor.id === targetId) throw new ApiError("forbidden", "You cannot change your own roles.");
     const wanted = [...new Set(roles)].sort();
     db.tx(() => {
@@ -191,7 +214,10 @@ export class Accounts {
 
   /** Disables (ending every session at once) or re-enables user `targetId`. */
   setDisabled(actor: Actor, targetId: number, disabled: boolean, ctx: AuditContext): PublicUser {
-    const { db, users, audit, authenticator } = this.#o;
+    const db = this.#db;
+    const users = this.#users;
+    const audit = this.#audit;
+    const authenticator = this.#authenticator;
     if (actor && actor.id === targetId) {
       throw new ApiError("forbidden", `You cannot ${disabled ? "disable" : "enable"} your own account.`);
     }
@@ -217,7 +243,10 @@ export class Accounts {
 
   /** Deletes user `targetId`; their tokens and grants go with them, their products stay unowned. */
   delete(actor: Actor, targetId: number, ctx: AuditContext): void {
-    const { db, users, audit, authenticator } = this.#o;
+    const db = this.#db;
+    const users = this.#users;
+    const audit = this.#audit;
+    const authenticator = this.#authenticator;
     if (actor && actor.id === targetId) throw new ApiError("forbidden", "You cannot delete your own account.");
     db.tx(() => {
       const target = users.findById(targetId);
@@ -242,7 +271,7 @@ export class Accounts {
    * password (to print once) when none was configured, else null.
    */
   async bootstrapAdmin(username: string, password: string | null, ctx: AuditContext): Promise<string | null> {
-    if (this.#o.users.count() > 0) return null;
+    if (this.#users.count() > 0) return null;
     let chosen = password ?? generatePassword();
     while (password === null && passwordProblem(chosen, username)) chosen = generatePassword();
     await this.create(username, chosen, ctx, [ADMIN_ROLE]);
@@ -250,24 +279,22 @@ export class Accounts {
   }
 
   #requireRolesExist(roles: readonly string[]): void {
-    const missing = roles.filter((name) => !this.#o.roles.get(name));
+    const missing = roles.filter((name) => !this.#roles.get(name));
     if (missing.length > 0) {
-      throw new ApiError("validation-failed", "The request is not valid; see errors.", {
-        errors: [{ path: "roles", message: `unknown role(s): ${missing.join(", ")}` }],
-      });
+      throw validationFailed([{ path: "roles", message: `unknown role(s): ${missing.join(", ")}` }]);
     }
   }
 
   #requireOutranks(actor: Actor, targetId: number): void {
     if (!actor) return;
-    const target = this.#o.users.loadPrincipal(targetId);
+    const target = this.#users.loadPrincipal(targetId);
     if (target && [...target.permissions].some((p) => !actor.permissions.has(p))) {
       throw new ApiError("forbidden", "You cannot manage a user who holds permissions you do not hold.");
     }
   }
 
   #requireAnotherAdmin(verb: string): void {
-    if (this.#o.users.countActiveWithRole(ADMIN_ROLE) <= 1) {
+    if (this.#users.countActiveWithRole(ADMIN_ROLE) <= 1) {
       throw new ApiError("conflict", `You cannot ${verb} the last active admin.`);
     }
   }

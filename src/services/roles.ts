@@ -6,11 +6,12 @@
  * permission.
  */
 import type { AuditContext, AuditLog } from "../audit/audit_log.ts";
-import type { Permission } from "../auth/permissions.ts";
+import type { Permission } from "../domain/permissions.ts";
 import type { Database } from "../db/database.ts";
 import type { Role, RolesRepo } from "../db/roles_repo.ts";
 import { isUniqueViolation } from "../db/users_repo.ts";
 import { ApiError } from "../errors.ts";
+import { type Clock, isoNow } from "../util/clock.ts";
 import { type Actor, requireHeld } from "./accounts.ts";
 
 /** A role definition from a request. */
@@ -24,21 +25,32 @@ export interface RolesOptions {
   db: Database;
   roles: RolesRepo;
   audit: AuditLog;
-  /** Current time. Default `() => new Date()`. */
-  clock?: () => Date;
+  /** The time. Default `Date.now`. */
+  clock?: Clock;
 }
 
 /** Role administration. */
 export class Roles {
-  readonly #o: Required<RolesOptions>;
+  readonly #db: Database;
+  readonly #roles: RolesRepo;
+  readonly #audit: AuditLog;
+  readonly #clock: Clock;
 
   constructor(options: RolesOptions) {
-    this.#o = { clock: () => new Date(), ...options };
+    this.#db = options.db;
+    this.#roles = options.roles;
+    this.#audit = options.audit;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /** Every role, by name. */
+  list(): Role[] {
+    return this.#roles.list();
   }
 
   /** The role `name`, or a 404. */
   get(name: string): Role {
-    const role = this.#o.roles.get(name);
+    const role = this.#roles.get(name);
     if (!role) throw new ApiError("not-found", "No such role.");
     return role;
   }
@@ -48,8 +60,8 @@ export class Roles {
     const permissions = [...new Set(definition.permissions)].sort();
     requireHeld(actor, permissions);
     try {
-      return this.#o.db.tx(() => {
-        const role = this.#o.roles.create(name, definition.description, permissions, this.#o.clock().toISOString());
+      return this.#db.tx(() => {
+        const role = this.#roles.create(name, definition.description, permissions, isoNow(this.#clock));
         this.#record(ctx, 201, name, { action: "create", permissions });
         return role;
       });
@@ -62,10 +74,10 @@ export class Roles {
   /** Replaces a custom role's description and permissions. */
   update(actor: Actor, name: string, definition: RoleDefinition, ctx: AuditContext): Role {
     const permissions = [...new Set(definition.permissions)].sort();
-    return this.#o.db.tx(() => {
+    return this.#db.tx(() => {
       const before = this.#mutable(name);
       requireHeld(actor, [...before.permissions, ...permissions]);
-      const role = this.#o.roles.update(name, definition.description, permissions, this.#o.clock().toISOString());
+      const role = this.#roles.update(name, definition.description, permissions, isoNow(this.#clock));
       this.#record(ctx, 200, name, { action: "update", permissions: { from: before.permissions, to: permissions } });
       return role;
     });
@@ -73,12 +85,12 @@ export class Roles {
 
   /** Deletes a custom role nobody holds. */
   delete(actor: Actor, name: string, ctx: AuditContext): void {
-    this.#o.db.tx(() => {
+    this.#db.tx(() => {
       const before = this.#mutable(name);
       requireHeld(actor, before.permissions);
-      const holders = this.#o.roles.holderCount(name);
+      const holders = this.#roles.holderCount(name);
       if (holders > 0) throw new ApiError("conflict", `The role is still granted to ${holders} user(s).`);
-      this.#o.roles.delete(name);
+      this.#roles.delete(name);
       this.#record(ctx, 204, name, { action: "delete", permissions: before.permissions });
     });
   }
@@ -90,6 +102,6 @@ export class Roles {
   }
 
   #record(ctx: AuditContext, status: number, role: string, detail: Record<string, unknown>): void {
-    this.#o.audit.append({ ...ctx, event: "authz_change", status, target: `role:${role}`, detail });
+    this.#audit.append({ ...ctx, event: "authz_change", status, target: `role:${role}`, detail });
   }
 }

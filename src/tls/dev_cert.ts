@@ -30,20 +30,20 @@ async function loadX509() {
   return x509;
 }
 
-async function stillValid(certFile: string, keyFile: string, now: Date): Promise<boolean> {
+async function stillValid(certFile: string, keyFile: string, now: number): Promise<boolean> {
   try {
     await Deno.stat(keyFile);
     const x509 = await loadX509();
     const cert = new x509.X509Certificate(await Deno.readTextFile(certFile));
-    return cert.notAfter.getTime() - now.getTime() > RENEW_DAYS * 86_400_000;
+    return cert.notAfter.getTime() - now > RENEW_DAYS * 86_400_000;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
 }
 
-/** Generates a self-signed P-256 certificate for localhost and 127.0.0.1, as PEM. */
-export async function generateDevCertificate(now = new Date()): Promise<{ cert: string; key: string }> {
+/** Generates a self-signed P-256 certificate for localhost and 127.0.0.1, valid from `now` (ms since the epoch), as PEM. */
+export async function generateDevCertificate(now: number = Date.now()): Promise<{ cert: string; key: string }> {
   const x509 = await loadX509();
   const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = await crypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
@@ -51,8 +51,8 @@ export async function generateDevCertificate(now = new Date()): Promise<{ cert: 
     serialNumber: Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0"))
       .join("").replace(/^[89a-f]/, "1"),
     name: "CN=localhost, O=secure-api development",
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + VALID_DAYS * 86_400_000),
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + VALID_DAYS * 86_400_000),
     keys,
     signingAlgorithm: algorithm,
     extensions: [
@@ -75,7 +75,7 @@ export async function generateDevCertificate(now = new Date()): Promise<{ cert: 
  */
 export async function ensureDevCertificate(
   dir: string,
-  now = new Date(),
+  now: number = Date.now(),
 ): Promise<CertificateFiles & { created: boolean }> {
   const certFile = `${dir}/dev-cert.pem`;
   const keyFile = `${dir}/dev-key.pem`;

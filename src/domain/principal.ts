@@ -1,0 +1,16 @@
+/**
+ * Who a request acts as: the vocabulary shared by the repositories that load
+ * it, the authenticator that produces it, the guards that check it and the
+ * services that act on its behalf. It lives below all of them so none has to
+ * import another's module to name it.
+ */
+import type { Permission } from "./permissions.ts";
+
+/** What a request needs about its user: loaded fresh on every request (ASVS 5.0 8.3.2, no stale grants). */
+export interface Principal {
+  readonly id: number;
+  readonly username: string;
+  readonly disabled: boolean;
+  readonly roles: readonly string[];
+  readonly permissions: ReadonlySet<Permission>;
+}
