@@ -32,10 +32,10 @@ try {
 
 await configureLogging({ level: config.logLevel, format: config.logFormat, file: config.logFile });
 const log = getLogger(["secure-api", "server"]);
-const { db, applied } = await initDatabase(config.dbPath);
+const { store, applied } = await initDatabase(config.dbPath);
 if (applied.length > 0) log.info("applied migrations {applied}", { applied });
 
-const deps = createDeps(config, db, {
+const deps = createDeps(config, store, {
   logger: getLogger([...AUDIT_CATEGORY]),
   rateLimitStore: await createRateLimitStore(config, getLogger(["secure-api", "ratelimit"])),
 });
@@ -46,7 +46,7 @@ try {
   // A bootstrap password that breaks the password policy is a configuration error: one line, no stack.
   if (!(error instanceof ApiError)) throw error;
   stderr(`secure-api: configuration error: APP_ADMIN_PASSWORD: ${error.errors?.[0]?.message ?? error.message}`);
-  db.close();
+  await store.close();
   Deno.exit(1);
 }
 if (generated !== null) {
@@ -65,26 +65,13 @@ const server = Deno.serve({
   key: await Deno.readTextFile(tls.keyFile),
   onListen: ({ hostname, port }) => log.info("listening on {url}", { url: `https://${hostname}:${port}` }),
   // Only reached if the app itself fails to produce a response (its own onError handles the rest);
-  // still a problem+json body whose id matches the log line (SPEC §5).
+  // still a problem+json body (RFC 9457) whose id matches the log line.
   onError: (error) => {
     const requestId = crypto.randomUUID();
     log.error("unhandled server error ({requestId}): {error}", { requestId, error });
     return problemResponse(new ApiError("internal", "An unexpected error occurred."), "/", requestId);
   },
 }, app.fetch);
-
-deps.audit.append({
-  event: "sys_startup",
-  client: "local",
-  detail: {
-    env: config.env,
-    address: `${config.host}:${config.port}`,
-    pbkdf2Iterations: config.pbkdf2Iterations,
-    rateLimitStore: config.rateLimitStore.kind,
-    devCertificate: config.tlsCertFile === null,
-  },
-});
-deps.audit.logHead();
 
 let stopping = false;
 
@@ -107,8 +94,8 @@ async function shutdown(signal: string): Promise<void> {
   clearTimeout(timer);
   let code = outcome === "drained" ? 0 : 1;
   try {
-    deps.audit.append({ event: "sys_shutdown", client: "local", detail: { signal, outcome } });
-    deps.audit.logHead();
+    await deps.audit.append({ event: "sys_shutdown", client: "local", detail: { signal, outcome } });
+    await deps.audit.logHead();
   } catch (error) {
     code = 1;
     log.error("could not record sys_shutdown: {error}", { error });
@@ -118,7 +105,7 @@ async function shutdown(signal: string): Promise<void> {
   } catch (error) {
     log.warning("the rate-limit store did not close cleanly: {error}", { error });
   }
-  db.close();
+  await store.close();
   await dispose();
   Deno.exit(code);
 }
@@ -128,7 +115,8 @@ const crashNow = crashHandler({
   log,
   flush: async () => {
     try {
-      db.close();
+      // The raw close: a crash must not wait for a transaction that may never end.
+      store.database.close();
     } catch { /* the database may be what failed */ }
     await dispose();
   },
@@ -155,3 +143,17 @@ globalThis.addEventListener("error", (event) => {
   event.preventDefault();
   void crash(event.error);
 });
+
+// Recorded once the signal and crash handlers are in place: a SIGTERM that arrives meanwhile is a clean stop.
+await deps.audit.append({
+  event: "sys_startup",
+  client: "local",
+  detail: {
+    env: config.env,
+    address: `${config.host}:${config.port}`,
+    pbkdf2Iterations: config.pbkdf2Iterations,
+    rateLimitStore: config.rateLimitStore.kind,
+    devCertificate: config.tlsCertFile === null,
+  },
+});
+await deps.audit.logHead();

@@ -13,17 +13,15 @@
  */
 import { AuditLog } from "../src/audit/audit_log.ts";
 import { type AuditEntry } from "../src/audit/events.ts";
-import { openDatabase } from "../src/db/database.ts";
-import { loadMigrations, migrate } from "../src/db/migrate.ts";
+import { loadMigrations } from "../src/db/sqlite/migrate.ts";
+import { openSQLiteStore } from "../src/db/sqlite/sqlite_store.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "audit-bench-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 const migrations = await loadMigrations();
 
-function freshLog(name: string): AuditLog {
-  const db = openDatabase(`${dir}/${name}.db`);
-  migrate(db, migrations);
-  return new AuditLog(db);
+async function freshLog(name: string): Promise<AuditLog> {
+  return new AuditLog(await openSQLiteStore(`${dir}/${name}.db`, { migrations }));
 }
 
 /** A typical row: a product update by a user, with a request id and a small detail. */
@@ -42,22 +40,22 @@ function entry(i: number): AuditEntry {
 }
 
 for (const batch of [1000, 100, 1]) {
-  const audit = freshLog(`batch-${batch}`);
+  const audit = await freshLog(`batch-${batch}`);
   const entries = Array.from({ length: batch }, (_, i) => entry(i));
   Deno.bench({
     name: `appendMany(): ${batch} row${batch === 1 ? "" : "s"} per transaction`,
-    fn() {
-      audit.appendMany(entries);
+    async fn() {
+      await audit.appendMany(entries);
     },
   });
 }
 
-const verified = freshLog("verify");
-for (let i = 0; i < 20; i++) verified.appendMany(Array.from({ length: 1000 }, (_, j) => entry(j)));
+const verified = await freshLog("verify");
+for (let i = 0; i < 20; i++) await verified.appendMany(Array.from({ length: 1000 }, (_, j) => entry(j)));
 Deno.bench({
   name: "verify(): 20,000 rows",
-  fn() {
-    const result = verified.verify();
+  async fn() {
+    const result = await verified.verify();
     if (!result.ok) throw new Error("the benchmark chain should verify");
   },
 });

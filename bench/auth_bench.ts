@@ -10,10 +10,12 @@ import { createTestApp } from "../tests/helpers.ts";
 
 const t = await createTestApp();
 const user = await t.user("bencher", ["editor"]);
-const product = t.deps.repos.products.create(
-  { name: "Kettle", description: "", priceCents: 3500, stock: 2 },
-  user.id,
-  "2026-01-01T00:00:00.000Z",
+const product = await t.deps.store.transaction((tx) =>
+  tx.products.create(
+    { name: "Kettle", description: "", priceCents: 3500, stock: 2 },
+    user.id,
+    "2026-01-01T00:00:00.000Z",
+  )
 );
 const ctx = {
   actor: null,
@@ -24,7 +26,7 @@ const ctx = {
   clientKey: "192.0.2.1",
 };
 await t.deps.authenticator.basic(user.username, user.password, ctx); // warm the credential cache
-const { token } = t.deps.authenticator.issueToken(user.id, ctx);
+const { token } = await t.deps.authenticator.issueToken(user.id, ctx);
 const cacheKey = t.deps.credentialCache.keyOf(user.username, user.password);
 const salt = crypto.getRandomValues(new Uint8Array(16));
 const passwordBytes = new TextEncoder().encode(user.password);
@@ -45,28 +47,46 @@ Deno.bench("authenticate Basic, cached (gate + HMAC + cache + principal)", { gro
   await t.deps.authenticator.basic(user.username, user.password, ctx);
 });
 
-Deno.bench("authenticate Bearer (SHA-256 + token row + principal)", { group: "auth" }, () => {
-  t.deps.authenticator.bearer(token, ctx);
+Deno.bench("authenticate Bearer (SHA-256 + token row + principal)", { group: "auth" }, async () => {
+  await t.deps.authenticator.bearer(token, ctx);
 });
 
 Deno.bench("token hash (SHA-256)", { group: "auth" }, () => {
   hashToken(token);
 });
 
-Deno.bench("permission check: generation read + cached principal", { group: "authz" }, () => {
-  if (!t.deps.principals.load(user.id)!.permissions.has("products:read")) throw new Error("unexpected");
+Deno.bench("permission check: generation read + cached principal", { group: "authz" }, async () => {
+  if (!(await t.deps.principals.load(user.id))!.permissions.has("products:read")) throw new Error("unexpected");
 });
 
 Deno.bench(
   "permission check: uncached principal join (what the cache avoids)",
   { group: "authz", baseline: true },
-  () => {
-    if (!t.deps.repos.users.loadPrincipal(user.id)!.permissions.has("products:read")) throw new Error("unexpected");
+  async () => {
+    if (!(await t.deps.store.users.loadPrincipal(user.id))!.permissions.has("products:read")) {
+      throw new Error("unexpected");
+    }
   },
 );
 
-Deno.bench("product read (point query)", { group: "db" }, () => {
-  t.deps.repos.products.get(product.id);
+Deno.bench("product read (point query)", { group: "db" }, async () => {
+  await t.deps.store.products.get(product.id);
+});
+
+const basicHeaders = { Authorization: user.basic };
+const bearerHeaders = { Authorization: `Bearer ${token}` };
+const productPath = `/products/${product.id}`;
+
+Deno.bench("GET /products/:id in-process, Basic (cached)", { group: "request", baseline: true }, async () => {
+  const res = await t.request(productPath, { headers: basicHeaders });
+  if (res.status !== 200) throw new Error(`unexpected ${res.status}`);
+  await res.arrayBuffer();
+});
+
+Deno.bench("GET /products/:id in-process, Bearer", { group: "request" }, async () => {
+  const res = await t.request(productPath, { headers: bearerHeaders });
+  if (res.status !== 200) throw new Error(`unexpected ${res.status}`);
+  await res.arrayBuffer();
 });
 
 Deno.bench("PBKDF2-HMAC-SHA-256, 600,000 iterations (reference)", { group: "kdf", n: 20, warmup: 2 }, async () => {

@@ -85,13 +85,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   mountRoutes(
     app,
     apiRoutes({
-      db: deps.db,
-      products: deps.repos.products,
       accounts: services.accounts,
       roles: services.roles,
+      products: services.products,
       authenticator: deps.authenticator,
       audit,
-      clock: deps.clock,
     }),
   );
 

@@ -44,7 +44,7 @@ export function crashHandler(options: CrashHandlerOptions): (error: unknown) => 
     try {
       log.fatal("crash: {error}", { error });
       try {
-        audit.append({ event: "sys_crash", client: "local", detail: { error: describeCrash(error) } });
+        await audit.append({ event: "sys_crash", client: "local", detail: { error: describeCrash(error) } });
       } catch (auditError) {
         log.error("could not record sys_crash in the audit log: {auditError}", { auditError });
       }

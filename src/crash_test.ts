@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { getLogger } from "@logtape/logtape";
-import { testDatabase } from "../tests/helpers.ts";
+import { testStore } from "../tests/helpers.ts";
 import { captureLogs } from "../tests/log_capture.ts";
 import { AuditLog } from "./audit/audit_log.ts";
 import { CRASH_EXIT_CODE, crashHandler, describeCrash } from "./crash.ts";
 
 Deno.test("crashHandler() logs the crash, records sys_crash, flushes the logs, then exits 70", async () => {
   await using logs = await captureLogs();
-  const db = await testDatabase();
-  const audit = new AuditLog(db);
+  await using store = await testStore();
+  const audit = new AuditLog(store);
   const steps: string[] = [];
   const crash = crashHandler({
     audit: {
@@ -26,14 +26,13 @@ Deno.test("crashHandler() logs the crash, records sys_crash, flushes the logs, t
   });
   await crash(new TypeError("cannot read properties of undefined"));
   assert.deepEqual(steps, ["audit sys_crash (log lines so far: 1)", "flush", `exit ${CRASH_EXIT_CODE}`]);
-  const [row] = audit.query({ event: "sys_crash", afterSeq: 0, limit: 10 });
+  const [row] = await audit.query({ event: "sys_crash", afterSeq: 0, limit: 10 });
   assert.equal(row!.level, "critical");
   assert.equal(row!.client, "local");
   assert.deepEqual(JSON.parse(row!.detail), { error: "TypeError: cannot read properties of undefined" });
   const [fatal] = logs.json();
   assert.equal(fatal!.level, "FATAL");
   assert.match(String(fatal!.message), /crash: .*cannot read properties of undefined/);
-  db.close();
 });
 
 Deno.test("crashHandler() still logs, flushes and exits when the audit write fails", async () => {
@@ -42,9 +41,7 @@ Deno.test("crashHandler() still logs, flushes and exits when the audit write fai
   let flushed = false;
   const crash = crashHandler({
     audit: {
-      append: () => {
-        throw new Error("database is locked");
-      },
+      append: () => Promise.reject(new Error("database is locked")),
     },
     log: getLogger(["secure-api", "server"]),
     flush: () => {

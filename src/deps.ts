@@ -1,8 +1,8 @@
 /**
- * Builds everything the application needs from a config and an open
- * database: repositories, the audit log, the authentication machinery and
- * the services. `main.ts`, the CLI and the tests all wire through here, with
- * overrides (clock, KDF, store) where a test needs control.
+ * Builds everything the application needs from a config and an open data
+ * store: the audit log, the authentication machinery and the services.
+ * `main.ts`, the CLI and the tests all wire through here, with overrides
+ * (clock, KDF, store) where a test needs control.
  */
 import type { Logger } from "@logtape/logtape";
 import { AuditLog } from "./audit/audit_log.ts";
@@ -13,38 +13,28 @@ import { KDFGuard } from "./auth/kdf_guard.ts";
 import { PrincipalCache } from "./auth/principal_cache.ts";
 import type { Config } from "./config.ts";
 import { type KDF, PasswordHasher } from "./crypto/password.ts";
-import type { Database } from "./db/database.ts";
-import { createProductsRepo, type ProductsRepo } from "./db/products_repo.ts";
-import { createRolesRepo, type RolesRepo } from "./db/roles_repo.ts";
-import { createTokensRepo, type TokensRepo } from "./db/tokens_repo.ts";
-import { createUsersRepo, type UsersRepo } from "./db/users_repo.ts";
+import type { DataStore } from "./db/store.ts";
 import { MemoryRateLimitStore } from "./ratelimit/memory_store.ts";
 import { type RatePolicy, ratePolicy } from "./ratelimit/policy.ts";
 import type { RateLimitStore } from "./ratelimit/store.ts";
 import type { TarpitOptions } from "./middleware/tarpit.ts";
 import { Accounts } from "./services/accounts.ts";
+import { Products } from "./services/products.ts";
 import { Roles } from "./services/roles.ts";
 import type { Clock } from "./util/clock.ts";
 
-/** The data access objects, one per table group: a service or the authenticator wraps each write. */
-export interface Repositories {
-  readonly users: UsersRepo;
-  readonly products: ProductsRepo;
-  readonly roles: RolesRepo;
-  readonly tokens: TokensRepo;
-}
-
-/** The operations routes and the CLI call: each checks its rules and writes its audit row. */
+/** The operations routes and the CLI call: each checks its rules, owns its transaction and writes its audit row. */
 export interface Services {
   readonly accounts: Accounts;
   readonly roles: Roles;
+  readonly products: Products;
 }
 
 /** The application's dependencies. */
 export interface AppDeps {
   readonly config: Config;
-  readonly db: Database;
-  readonly repos: Repositories;
+  /** The data: reads anywhere, writes only through the services and the authenticator. */
+  readonly store: DataStore;
   readonly services: Services;
   readonly audit: AuditLog;
   readonly hasher: PasswordHasher;
@@ -75,16 +65,10 @@ export interface DepsOverrides {
   tarpit?: TarpitOptions;
 }
 
-/** Wires the dependencies for `config` over `db`. */
-export function createDeps(config: Config, db: Database, overrides: DepsOverrides = {}): AppDeps {
+/** Wires the dependencies for `config` over `store`. */
+export function createDeps(config: Config, store: DataStore, overrides: DepsOverrides = {}): AppDeps {
   const { clock = Date.now, logger = null } = overrides;
-  const repos: Repositories = {
-    users: createUsersRepo(db),
-    products: createProductsRepo(db),
-    roles: createRolesRepo(db),
-    tokens: createTokensRepo(db),
-  };
-  const audit = new AuditLog(db, { clock, logger });
+  const audit = new AuditLog(store, { clock, logger });
   const hasher = new PasswordHasher({
     iterations: config.pbkdf2Iterations,
     pepper: config.pepper,
@@ -93,11 +77,9 @@ export function createDeps(config: Config, db: Database, overrides: DepsOverride
   const credentialCache = new CredentialCache({ clock });
   const kdfGuard = new KDFGuard({ concurrency: config.kdfConcurrency, maxQueue: config.kdfQueue });
   const bruteForce = new BruteForceGuard({ clock, maxKeys: config.rateLimitMaxKeys });
-  const principals = new PrincipalCache(db, repos.users, { stamp: (hash) => credentialCache.stampOf(hash) });
+  const principals = new PrincipalCache(store, { stamp: (hash) => credentialCache.stampOf(hash) });
   const authenticator = new Authenticator({
-    db,
-    users: repos.users,
-    tokens: repos.tokens,
+    store,
     hasher,
     credentialCache,
     kdfGuard,
@@ -107,13 +89,13 @@ export function createDeps(config: Config, db: Database, overrides: DepsOverride
     clock,
   });
   const services: Services = {
-    accounts: new Accounts({ db, users: repos.users, roles: repos.roles, authenticator, audit, clock }),
-    roles: new Roles({ db, roles: repos.roles, audit, clock }),
+    accounts: new Accounts({ store, authenticator, audit, clock }),
+    roles: new Roles({ store, audit, clock }),
+    products: new Products({ store, audit, clock }),
   };
   return {
     config,
-    db,
-    repos,
+    store,
     services,
     audit,
     hasher,

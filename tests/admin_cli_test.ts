@@ -73,14 +73,14 @@ Deno.test("runAdmin() create-user on a fresh file migrates it, syncs roles and p
     const me = await t.request("/auth/me", { headers: { Authorization: basicAuth("alice", password) } });
     assert.equal(me.status, 200);
     assert.ok((await me.json()).permissions.includes("users:manage"));
-    const [row] = auditRows(t.deps, "user_created");
+    const [row] = await auditRows(t.deps, "user_created");
     assert.equal(row?.actor, null);
     assert.equal(row?.client, "cli");
     assert.equal(row?.method, "CLI");
     assert.equal(row?.path, "admin create-user");
     assert.equal(row?.target, "user:1");
     assert.deepEqual(JSON.parse(row!.detail), { username: "alice", roles: ["admin"] });
-    assert.equal(t.deps.audit.verify().ok, true);
+    assert.equal((await t.deps.audit.verify()).ok, true);
   } finally {
     await w.cleanup();
   }
@@ -163,7 +163,7 @@ Deno.test("runAdmin() reset-password prints a new password, ends the old one and
     const fresh = await after.request("/auth/me", { headers: { Authorization: basicAuth("carol", second) } });
     assert.equal(fresh.status, 200);
     await fresh.body?.cancel();
-    const [row] = auditRows(after.deps, "user_updated");
+    const [row] = await auditRows(after.deps, "user_updated");
     assert.equal(row?.actor, null);
     assert.equal(row?.client, "cli");
     assert.equal(row?.path, "admin reset-password");
@@ -207,7 +207,7 @@ Deno.test("runAdmin() disable and enable a user; disabling the last active admin
     assert.equal(again.status, EXIT.refused, "now erin is the last active admin");
 
     await using t = await w.server();
-    const rows = auditRows(t.deps, "user_updated");
+    const rows = await auditRows(t.deps, "user_updated");
     assert.deepEqual(rows.map((r) => [r.actor, r.client, r.method, r.path, r.target, JSON.parse(r.detail).disabled]), [
       [null, "cli", "CLI", "admin disable", "user:2", true],
       [null, "cli", "CLI", "admin enable", "user:2", false],

@@ -33,7 +33,9 @@ const PRODUCT = { name: "Lamp", priceCents: 1999, stock: 3 };
 
 async function editorWithProduct(t: TestApp) {
   const editor = await t.user("edith", ["editor"]);
-  const product = t.deps.repos.products.create({ ...PRODUCT, description: "" }, editor.id, "2026-01-01T00:00:00.000Z");
+  const product = await t.deps.store.transaction((tx) =>
+    tx.products.create({ ...PRODUCT, description: "" }, editor.id, "2026-01-01T00:00:00.000Z")
+  );
   return { editor, product };
 }
 
@@ -48,7 +50,7 @@ const scenarios: Scenario[] = [
     event: "product_created",
     arrange: async (t) => ({ editor: await t.user("edith", ["editor"]) }),
     act: (t, s) => t.json("POST", "/products", PRODUCT, { headers: { Authorization: (s.editor as TestUser).basic } }),
-    unchanged: (t) => assert.deepEqual(t.deps.repos.products.list({ after: 0, limit: 10 }), []),
+    unchanged: async (t) => assert.deepEqual(await t.deps.store.products.list({ after: 0, limit: 10 }), []),
   },
   {
     event: "product_updated",
@@ -57,7 +59,8 @@ const scenarios: Scenario[] = [
       t.json("PUT", `/products/${(s.product as { id: number }).id}`, { ...PRODUCT, name: "Changed" }, {
         headers: { Authorization: (s.editor as TestUser).basic },
       }),
-    unchanged: (t, s) => assert.deepEqual(t.deps.repos.products.get((s.product as { id: number }).id), s.product),
+    unchanged: async (t, s) =>
+      assert.deepEqual(await t.deps.store.products.get((s.product as { id: number }).id), s.product),
   },
   {
     event: "product_deleted",
@@ -67,20 +70,21 @@ const scenarios: Scenario[] = [
         method: "DELETE",
         headers: { Authorization: (s.editor as TestUser).basic },
       }),
-    unchanged: (t, s) => assert.deepEqual(t.deps.repos.products.get((s.product as { id: number }).id), s.product),
+    unchanged: async (t, s) =>
+      assert.deepEqual(await t.deps.store.products.get((s.product as { id: number }).id), s.product),
   },
   {
     event: "user_created",
     arrange: () => Promise.resolve({}),
     act: (t) => t.json("POST", "/auth/register", { username: "newbie", password: "correct horse battery 9" }),
-    unchanged: (t) => assert.equal(t.deps.repos.users.findByUsername("newbie"), undefined),
+    unchanged: async (t) => assert.equal(await t.deps.store.users.findByUsername("newbie"), undefined),
   },
   {
     event: "authn_password_change",
     arrange: async (t) => {
       const alice = await t.user("alice");
       const token = await login(t, alice);
-      return { alice, token, hash: t.deps.repos.users.findById(alice.id)!.passwordHash };
+      return { alice, token, hash: (await t.deps.store.users.findById(alice.id))!.passwordHash };
     },
     act: (t, s) =>
       t.json("PUT", "/auth/password", {
@@ -89,8 +93,8 @@ const scenarios: Scenario[] = [
       }, { headers: { Authorization: (s.alice as TestUser).basic } }),
     unchanged: async (t, s) => {
       const alice = s.alice as TestUser;
-      assert.equal(t.deps.repos.users.findById(alice.id)!.passwordHash, s.hash);
-      assert.ok(t.deps.repos.tokens.find(hashToken(s.token as string)), "the token was not revoked");
+      assert.equal((await t.deps.store.users.findById(alice.id))!.passwordHash, s.hash);
+      assert.ok(await t.deps.store.tokens.find(hashToken(s.token as string)), "the token was not revoked");
       const kdf = t.kdf.calls;
       const still = await t.request("/auth/me", { headers: { Authorization: alice.basic } });
       assert.equal(still.status, 200, "the old password still works");
@@ -126,7 +130,7 @@ const scenarios: Scenario[] = [
       t.json("PUT", `/users/${(s.bob as TestUser).id}/roles`, { roles: ["editor"] }, {
         headers: { Authorization: (s.admin as TestUser).basic },
       }),
-    unchanged: (t, s) => assert.deepEqual(t.deps.repos.users.rolesOf((s.bob as TestUser).id), ["viewer"]),
+    unchanged: async (t, s) => assert.deepEqual(await t.deps.store.users.rolesOf((s.bob as TestUser).id), ["viewer"]),
   },
   {
     event: "user_updated",
@@ -140,9 +144,9 @@ const scenarios: Scenario[] = [
         method: "POST",
         headers: { Authorization: (s.admin as TestUser).basic },
       }),
-    unchanged: (t, s) => {
-      assert.equal(t.deps.repos.users.findById((s.bob as TestUser).id)!.disabled, false);
-      assert.ok(t.deps.repos.tokens.find(hashToken(s.token as string)), "bob's token was not revoked");
+    unchanged: async (t, s) => {
+      assert.equal((await t.deps.store.users.findById((s.bob as TestUser).id))!.disabled, false);
+      assert.ok(await t.deps.store.tokens.find(hashToken(s.token as string)), "bob's token was not revoked");
     },
   },
   {
@@ -153,7 +157,7 @@ const scenarios: Scenario[] = [
         method: "DELETE",
         headers: { Authorization: (s.admin as TestUser).basic },
       }),
-    unchanged: (t, s) => assert.ok(t.deps.repos.users.findById((s.bob as TestUser).id)),
+    unchanged: async (t, s) => assert.ok(await t.deps.store.users.findById((s.bob as TestUser).id)),
   },
 ];
 
@@ -162,7 +166,7 @@ for (const scenario of scenarios) {
     await using logs = await captureLogs();
     await using t = await createTestApp({ logger: getLogger(["secure-api", "audit"]) });
     const state = await scenario.arrange(t);
-    const rowsBefore = t.deps.audit.query({ afterSeq: 0, limit: 1000 }).length;
+    const rowsBefore = (await t.deps.audit.query({ afterSeq: 0, limit: 1000 })).length;
     failAuditOf(t, scenario.event);
     const linesBefore = logs.lines.length;
 
@@ -173,7 +177,7 @@ for (const scenario of scenarios) {
     assert.equal(body.type, "urn:secure-api:problem:internal");
     assert.ok(!JSON.stringify(body).includes("injected"), "the cause stays out of the response");
     await scenario.unchanged(t, state);
-    assert.equal(t.deps.audit.query({ event: scenario.event, afterSeq: 0, limit: 1000 }).length, 0);
+    assert.equal((await t.deps.audit.query({ event: scenario.event, afterSeq: 0, limit: 1000 })).length, 0);
     const newLines = logs.json().slice(linesBefore);
     assert.ok(
       newLines.every((l) => (l.properties as { audit?: { event: string } }).audit?.event !== scenario.event),
@@ -183,7 +187,7 @@ for (const scenario of scenarios) {
     assert.equal((error.properties as { requestId: string }).requestId, res.headers.get("X-Request-Id"));
     assert.match(JSON.stringify(error.properties), /injected audit failure/, "the cause goes to the log");
     t.db.exec("DROP TRIGGER inject_failure");
-    assert.ok(t.deps.audit.query({ afterSeq: 0, limit: 1000 }).length >= rowsBefore);
-    assert.equal(t.deps.audit.verify().ok, true, "the chain is intact");
+    assert.ok((await t.deps.audit.query({ afterSeq: 0, limit: 1000 })).length >= rowsBefore);
+    assert.equal((await t.deps.audit.verify()).ok, true, "the chain is intact");
   });
 }

@@ -22,10 +22,15 @@ interface Expected {
 }
 
 /** The single row of `event` written by the request that answered `response`, checked field by field. */
-function assertRecorded(t: TestApp, event: string, response: Response, expected: Expected): AuditRecord {
+async function assertRecorded(
+  t: TestApp,
+  event: string,
+  response: Response,
+  expected: Expected,
+): Promise<AuditRecord> {
   const requestId = response.headers.get("X-Request-Id");
   assert.ok(requestId, "the response carries X-Request-Id");
-  const rows = t.deps.audit.query({ event, afterSeq: 0, limit: 1000 }).filter((r) => r.requestId === requestId);
+  const rows = (await t.deps.audit.query({ event, afterSeq: 0, limit: 1000 })).filter((r) => r.requestId === requestId);
   assert.equal(rows.length, 1, `exactly one ${event} row for request ${requestId}`);
   const row = rows[0]!;
   const { detail, client = TEST_PEER, level, ...fields } = expected;
@@ -43,12 +48,12 @@ function assertRecorded(t: TestApp, event: string, response: Response, expected:
   );
   assert.deepEqual(JSON.parse(row.detail), detail);
   if (level) assert.equal(row.level, level);
-  assert.equal(t.deps.audit.verify().ok, true, "the chain still verifies");
+  assert.equal((await t.deps.audit.verify()).ok, true, "the chain still verifies");
   return row;
 }
 
-function count(t: TestApp, event: string): number {
-  return t.deps.audit.query({ event, afterSeq: 0, limit: 1000 }).length;
+async function count(t: TestApp, event: string): Promise<number> {
+  return (await t.deps.audit.query({ event, afterSeq: 0, limit: 1000 })).length;
 }
 
 const PRODUCT = { name: "Lamp", priceCents: 1999, stock: 3 };
@@ -60,7 +65,7 @@ Deno.test("authn_login_success: a password verified by the KDF is recorded, a ca
   const res = await t.request("/auth/me", { headers: { Authorization: alice.basic } });
   assert.equal(res.status, 200);
   assert.equal(t.kdf.calls, kdfBefore + 1);
-  assertRecorded(t, "authn_login_success", res, {
+  await assertRecorded(t, "authn_login_success", res, {
     actor: alice.id,
     method: "GET",
     path: "/auth/me",
@@ -72,7 +77,7 @@ Deno.test("authn_login_success: a password verified by the KDF is recorded, a ca
   const again = await t.request("/auth/me", { headers: { Authorization: alice.basic } });
   assert.equal(again.status, 200);
   assert.equal(t.kdf.calls, kdfBefore + 1, "served from the credential cache");
-  assert.equal(count(t, "authn_login_success"), 1);
+  assert.equal(await count(t, "authn_login_success"), 1);
 });
 
 Deno.test("authn_login_fail: a wrong password, an unknown user, a bad token and a malformed header", async () => {
@@ -82,7 +87,7 @@ Deno.test("authn_login_fail: a wrong password, an unknown user, a bad token and 
   const wrong = await t.request("/products", { headers: { Authorization: basicAuth("alice", "not-her-password") } });
   assert.equal(wrong.status, 401);
   await problem(wrong);
-  assertRecorded(t, "authn_login_fail", wrong, {
+  await assertRecorded(t, "authn_login_fail", wrong, {
     actor: null,
     method: "GET",
     path: "/products",
@@ -94,7 +99,7 @@ Deno.test("authn_login_fail: a wrong password, an unknown user, a bad token and 
 
   const unknown = await t.request("/products", { headers: { Authorization: basicAuth("mallory", "whatever") } });
   assert.equal(unknown.status, 401);
-  assertRecorded(t, "authn_login_fail", unknown, {
+  await assertRecorded(t, "authn_login_fail", unknown, {
     actor: null,
     method: "GET",
     path: "/products",
@@ -105,7 +110,7 @@ Deno.test("authn_login_fail: a wrong password, an unknown user, a bad token and 
 
   const token = await t.request("/products", { headers: { Authorization: `Bearer ${"A".repeat(43)}` } });
   assert.equal(token.status, 401);
-  assertRecorded(t, "authn_login_fail", token, {
+  await assertRecorded(t, "authn_login_fail", token, {
     actor: null,
     method: "GET",
     path: "/products",
@@ -116,7 +121,7 @@ Deno.test("authn_login_fail: a wrong password, an unknown user, a bad token and 
 
   const malformed = await t.request("/products", { headers: { Authorization: "Basic !!!not-base64" } });
   assert.equal(malformed.status, 401);
-  assertRecorded(t, "authn_login_fail", malformed, {
+  await assertRecorded(t, "authn_login_fail", malformed, {
     actor: null,
     method: "GET",
     path: "/products",
@@ -127,7 +132,7 @@ Deno.test("authn_login_fail: a wrong password, an unknown user, a bad token and 
 
   const oversized = await t.request("/products", { headers: { Authorization: `Basic ${"A".repeat(5000)}` } });
   assert.equal(oversized.status, 401);
-  assertRecorded(t, "authn_login_fail", oversized, {
+  await assertRecorded(t, "authn_login_fail", oversized, {
     actor: null,
     method: "GET",
     path: "/products",
@@ -145,7 +150,7 @@ Deno.test("authn_login_fail: a wrong current password on password change", async
     newPassword: "a brand new passphrase 42",
   }, { headers: { Authorization: alice.basic } });
   assert.equal(res.status, 403);
-  assertRecorded(t, "authn_login_fail", res, {
+  await assertRecorded(t, "authn_login_fail", res, {
     actor: alice.id,
     method: "PUT",
     path: "/auth/password",
@@ -164,7 +169,7 @@ Deno.test("authn_login_fail_max: the fifth failure for a (username, client) pair
     fifth = await t.request("/auth/me", wrong);
     assert.equal(fifth.status, 401);
   }
-  assertRecorded(t, "authn_login_fail_max", fifth!, {
+  await assertRecorded(t, "authn_login_fail_max", fifth!, {
     actor: null,
     method: "GET",
     path: "/auth/me",
@@ -175,8 +180,8 @@ Deno.test("authn_login_fail_max: the fifth failure for a (username, client) pair
   });
   const throttled = await t.request("/auth/me", wrong);
   assert.equal(throttled.status, 429);
-  assert.equal(count(t, "authn_login_fail"), 5, "a throttled attempt runs no KDF and adds no row");
-  assert.equal(count(t, "authn_login_fail_max"), 1);
+  assert.equal(await count(t, "authn_login_fail"), 5, "a throttled attempt runs no KDF and adds no row");
+  assert.equal(await count(t, "authn_login_fail_max"), 1);
 });
 
 Deno.test("authn_login_lock: 100 consecutive failures on one account across clients lock it", async () => {
@@ -191,8 +196,8 @@ Deno.test("authn_login_lock: 100 consecutive failures on one account across clie
       assert.equal(last.status, 401);
     }
   }
-  assert.equal(count(t, "authn_login_lock"), 1);
-  assertRecorded(t, "authn_login_lock", last!, {
+  assert.equal(await count(t, "authn_login_lock"), 1);
+  await assertRecorded(t, "authn_login_lock", last!, {
     actor: null,
     client: "198.51.100.20",
     method: "GET",
@@ -212,7 +217,7 @@ Deno.test("authn_token_created: login issues a token and records it (not the tok
   const res = await t.request("/auth/login", { method: "POST", headers: { Authorization: alice.basic } });
   assert.equal(res.status, 200);
   const body = await res.json();
-  const row = assertRecorded(t, "authn_token_created", res, {
+  const row = await assertRecorded(t, "authn_token_created", res, {
     actor: alice.id,
     method: "POST",
     path: "/auth/login",
@@ -230,7 +235,7 @@ Deno.test("authn_token_revoked: logout revokes the bearer token", async () => {
     .json();
   const res = await t.request("/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${token}` } });
   assert.equal(res.status, 204);
-  assertRecorded(t, "authn_token_revoked", res, {
+  await assertRecorded(t, "authn_token_revoked", res, {
     actor: alice.id,
     method: "POST",
     path: "/auth/logout",
@@ -251,7 +256,7 @@ Deno.test("authn_password_change: changing the password records how many tokens 
     newPassword: "a brand new passphrase 42",
   }, { headers: { Authorization: alice.basic } });
   assert.equal(res.status, 204);
-  assertRecorded(t, "authn_password_change", res, {
+  await assertRecorded(t, "authn_password_change", res, {
     actor: alice.id,
     method: "PUT",
     path: "/auth/password",
@@ -267,7 +272,7 @@ Deno.test("authz_fail: a user without the permission gets 403 and a row", async 
   const res = await t.json("POST", "/products", PRODUCT, { headers: { Authorization: viewer.basic } });
   assert.equal(res.status, 403);
   await problem(res);
-  assertRecorded(t, "authz_fail", res, {
+  await assertRecorded(t, "authz_fail", res, {
     actor: viewer.id,
     method: "POST",
     path: "/products",
@@ -276,7 +281,7 @@ Deno.test("authz_fail: a user without the permission gets 403 and a row", async 
     detail: { problem: "forbidden", reason: 'This requires the "products:create" permission.' },
     level: "warning",
   });
-  assert.equal(t.deps.repos.products.list({ after: 0, limit: 10 }).length, 0);
+  assert.equal((await t.deps.store.products.list({ after: 0, limit: 10 })).length, 0);
 });
 
 Deno.test("authz_fail: changing someone else's product (object level)", async () => {
@@ -289,7 +294,7 @@ Deno.test("authz_fail: changing someone else's product (object level)", async ()
     headers: { Authorization: other.basic },
   });
   assert.equal(res.status, 403);
-  assertRecorded(t, "authz_fail", res, {
+  await assertRecorded(t, "authz_fail", res, {
     actor: other.id,
     method: "PUT",
     path: `/products/${created.id}`,
@@ -297,7 +302,7 @@ Deno.test("authz_fail: changing someone else's product (object level)", async ()
     target: null,
     detail: { problem: "forbidden", reason: "You can only change products you own." },
   });
-  assert.equal(t.deps.repos.products.get(created.id)!.name, "Lamp");
+  assert.equal((await t.deps.store.products.get(created.id))!.name, "Lamp");
 });
 
 Deno.test("authz_change: granting roles to a user", async () => {
@@ -308,7 +313,7 @@ Deno.test("authz_change: granting roles to a user", async () => {
     headers: { Authorization: admin.basic },
   });
   assert.equal(res.status, 200);
-  assertRecorded(t, "authz_change", res, {
+  await assertRecorded(t, "authz_change", res, {
     actor: admin.id,
     method: "PUT",
     path: `/users/${bob.id}/roles`,
@@ -328,7 +333,7 @@ Deno.test("authz_change: creating, changing and deleting a custom role", async (
     permissions: ["audit:read"],
   }, auth);
   assert.equal(created.status, 201);
-  assertRecorded(t, "authz_change", created, {
+  await assertRecorded(t, "authz_change", created, {
     actor: admin.id,
     method: "POST",
     path: "/roles",
@@ -341,7 +346,7 @@ Deno.test("authz_change: creating, changing and deleting a custom role", async (
     permissions: ["audit:read", "users:read"],
   }, auth);
   assert.equal(updated.status, 200);
-  assertRecorded(t, "authz_change", updated, {
+  await assertRecorded(t, "authz_change", updated, {
     actor: admin.id,
     method: "PUT",
     path: "/roles/auditor",
@@ -351,7 +356,7 @@ Deno.test("authz_change: creating, changing and deleting a custom role", async (
   });
   const deleted = await t.request("/roles/auditor", { method: "DELETE", ...auth });
   assert.equal(deleted.status, 204);
-  assertRecorded(t, "authz_change", deleted, {
+  await assertRecorded(t, "authz_change", deleted, {
     actor: admin.id,
     method: "DELETE",
     path: "/roles/auditor",
@@ -366,7 +371,7 @@ Deno.test("user_created: registration", async () => {
   const res = await t.json("POST", "/auth/register", { username: "newbie", password: "correct horse battery 9" });
   assert.equal(res.status, 201);
   const user = await res.json();
-  assertRecorded(t, "user_created", res, {
+  await assertRecorded(t, "user_created", res, {
     actor: null,
     method: "POST",
     path: "/auth/register",
@@ -383,7 +388,7 @@ Deno.test("user_updated: disabling and enabling a user", async () => {
   const auth = { method: "POST", headers: { Authorization: admin.basic } };
   const disabled = await t.request(`/users/${bob.id}/disable`, auth);
   assert.equal(disabled.status, 200);
-  assertRecorded(t, "user_updated", disabled, {
+  await assertRecorded(t, "user_updated", disabled, {
     actor: admin.id,
     method: "POST",
     path: `/users/${bob.id}/disable`,
@@ -393,7 +398,7 @@ Deno.test("user_updated: disabling and enabling a user", async () => {
   });
   const enabled = await t.request(`/users/${bob.id}/enable`, auth);
   assert.equal(enabled.status, 200);
-  assertRecorded(t, "user_updated", enabled, {
+  await assertRecorded(t, "user_updated", enabled, {
     actor: admin.id,
     method: "POST",
     path: `/users/${bob.id}/enable`,
@@ -409,7 +414,7 @@ Deno.test("user_deleted: deleting a user keeps the record of who it was", async 
   const bob = await t.user("bob");
   const res = await t.request(`/users/${bob.id}`, { method: "DELETE", headers: { Authorization: admin.basic } });
   assert.equal(res.status, 204);
-  assertRecorded(t, "user_deleted", res, {
+  await assertRecorded(t, "user_deleted", res, {
     actor: admin.id,
     method: "DELETE",
     path: `/users/${bob.id}`,
@@ -417,7 +422,7 @@ Deno.test("user_deleted: deleting a user keeps the record of who it was", async 
     target: `user:${bob.id}`,
     detail: { username: "bob", roles: ["viewer"], tokensRevoked: 0 },
   });
-  assert.equal(t.deps.repos.users.findById(bob.id), undefined);
+  assert.equal(await t.deps.store.users.findById(bob.id), undefined);
 });
 
 Deno.test("excess_rate_limit_exceeded: one row per client and window, not one per request", async () => {
@@ -425,7 +430,7 @@ Deno.test("excess_rate_limit_exceeded: one row per client and window, not one pe
   const responses = [];
   for (let i = 0; i < 5; i++) responses.push(await t.request("/products"));
   assert.deepEqual(responses.map((r) => r.status), [401, 401, 429, 429, 429]);
-  assertRecorded(t, "excess_rate_limit_exceeded", responses[2]!, {
+  await assertRecorded(t, "excess_rate_limit_exceeded", responses[2]!, {
     actor: null,
     method: "GET",
     path: "/products",
@@ -434,10 +439,10 @@ Deno.test("excess_rate_limit_exceeded: one row per client and window, not one pe
     detail: { policy: "api", scope: "client" },
     level: "warning",
   });
-  assert.equal(count(t, "excess_rate_limit_exceeded"), 1);
+  assert.equal(await count(t, "excess_rate_limit_exceeded"), 1);
   t.clock.advance(61_000);
   for (let i = 0; i < 3; i++) await t.request("/products");
-  assert.equal(count(t, "excess_rate_limit_exceeded"), 2, "a new window records again");
+  assert.equal(await count(t, "excess_rate_limit_exceeded"), 2, "a new window records again");
 });
 
 Deno.test("excess_rate_limit_exceeded: the per-user limit records the user", async () => {
@@ -451,7 +456,7 @@ Deno.test("excess_rate_limit_exceeded: the per-user limit records the user", asy
     statuses.push(last.status);
   }
   assert.deepEqual(statuses, [200, 200, 429]);
-  assertRecorded(t, "excess_rate_limit_exceeded", last!, {
+  await assertRecorded(t, "excess_rate_limit_exceeded", last!, {
     actor: alice.id,
     client: "192.0.2.3",
     method: "GET",
@@ -469,7 +474,7 @@ Deno.test("input_validation_fail: 422 records the fields, never the submitted va
     headers: { Authorization: editor.basic },
   });
   assert.equal(res.status, 422);
-  const row = assertRecorded(t, "input_validation_fail", res, {
+  const row = await assertRecorded(t, "input_validation_fail", res, {
     actor: editor.id,
     method: "POST",
     path: "/products",
@@ -524,7 +529,7 @@ Deno.test("input_validation_fail: malformed JSON, wrong content type, oversized 
   for (const { init, path = "/products", status, actor, detail } of cases) {
     const res = await t.request(path, init);
     assert.equal(res.status, status);
-    assertRecorded(t, "input_validation_fail", res, {
+    await assertRecorded(t, "input_validation_fail", res, {
       actor,
       method: init.method!,
       path: "/products",
@@ -542,7 +547,7 @@ Deno.test("product_created, product_updated, product_deleted: each change with i
   const created = await t.json("POST", "/products", PRODUCT, auth);
   assert.equal(created.status, 201);
   const product = await created.json();
-  assertRecorded(t, "product_created", created, {
+  await assertRecorded(t, "product_created", created, {
     actor: editor.id,
     method: "POST",
     path: "/products",
@@ -554,7 +559,7 @@ Deno.test("product_created, product_updated, product_deleted: each change with i
     headers: { Authorization: editor.basic, "If-Match": '"1"' },
   });
   assert.equal(updated.status, 200);
-  assertRecorded(t, "product_updated", updated, {
+  await assertRecorded(t, "product_updated", updated, {
     actor: editor.id,
     method: "PUT",
     path: `/products/${product.id}`,
@@ -564,7 +569,7 @@ Deno.test("product_created, product_updated, product_deleted: each change with i
   });
   const deleted = await t.request(`/products/${product.id}`, { method: "DELETE", ...auth });
   assert.equal(deleted.status, 204);
-  assertRecorded(t, "product_deleted", deleted, {
+  await assertRecorded(t, "product_deleted", deleted, {
     actor: editor.id,
     method: "DELETE",
     path: `/products/${product.id}`,

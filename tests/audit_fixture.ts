@@ -7,8 +7,7 @@ import { getLogger } from "@logtape/logtape";
 import { AuditLog } from "../src/audit/audit_log.ts";
 import { type AuditEntry } from "../src/audit/events.ts";
 import type { CliIO } from "../src/cli/audit_cli.ts";
-import { openDatabase } from "../src/db/database.ts";
-import { loadMigrations, migrate } from "../src/db/migrate.ts";
+import { testStore } from "./helpers.ts";
 
 /** Entries with every column filled, so that every field of every row can be edited. */
 export const FULL_ENTRIES: AuditEntry[] = [
@@ -71,18 +70,16 @@ export interface AuditFileOptions {
 /** Creates a migrated database file at `path` holding `entries`, closed (WAL checkpointed). */
 export async function createAuditFile(path: string, options: AuditFileOptions = {}): Promise<void> {
   const { entries = FULL_ENTRIES, log = false, headEvery } = options;
-  const db = openDatabase(path);
-  migrate(db, await loadMigrations());
+  await using store = await testStore(path);
   let tick = 0;
-  const audit = new AuditLog(db, {
+  const audit = new AuditLog(store, {
     clock: () => Date.UTC(2026, 0, 1, 12, 0, tick++),
     ...(log ? { logger: getLogger(["secure-api", "audit"]) } : {}),
     ...(headEvery ? { headEvery } : {}),
   });
-  if (log) audit.logHead();
-  for (const entry of entries) audit.append(entry);
-  if (log) audit.logHead();
-  db.close();
+  if (log) await audit.logHead();
+  for (const entry of entries) await audit.append(entry);
+  if (log) await audit.logHead();
 }
 
 /** Runs SQL through the `sqlite3` shell on `path`; throws with its stderr on failure. */

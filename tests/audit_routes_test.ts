@@ -27,10 +27,10 @@ async function page(t: TestApp, user: TestUser, query: string): Promise<Page> {
 }
 
 /** Appends `product_created` rows an hour apart from 2026-01-01T00:00Z; returns their seqs. */
-function hourly(t: TestApp, count: number, actor: number | null = null): number[] {
+async function hourly(t: TestApp, count: number, actor: number | null = null): Promise<number[]> {
   const seqs = [];
   for (let i = 0; i < count; i++) {
-    seqs.push(t.deps.audit.append({ event: "product_created", actor, target: `product:${i}` }).seq);
+    seqs.push((await t.deps.audit.append({ event: "product_created", actor, target: `product:${i}` })).seq);
     t.clock.advance(HOUR);
   }
   return seqs;
@@ -39,7 +39,7 @@ function hourly(t: TestApp, count: number, actor: number | null = null): number[
 Deno.test("GET /audit filters by date: since inclusive, until exclusive, any offset", async () => {
   await using t = await createTestApp();
   const user = await auditor(t);
-  const seqs = hourly(t, 5); // 00:00, 01:00, 02:00, 03:00, 04:00
+  const seqs = await hourly(t, 5); // 00:00, 01:00, 02:00, 03:00, 04:00
   const range = await page(t, user, "?event=product_created&since=2026-01-01T01:00:00Z&until=2026-01-01T03:00:00Z");
   assert.deepEqual(range.items.map((r) => r.seq), [seqs[1], seqs[2]]);
   assert.deepEqual(range.items.map((r) => r.ts), ["2026-01-01T01:00:00.000Z", "2026-01-01T02:00:00.000Z"]);
@@ -54,9 +54,9 @@ Deno.test("GET /audit filters by date: since inclusive, until exclusive, any off
 Deno.test("GET /audit filters by event and by actor", async () => {
   await using t = await createTestApp();
   const user = await auditor(t);
-  const mine = hourly(t, 2, 41);
-  const theirs = hourly(t, 2, 42);
-  t.deps.audit.append({ event: "user_deleted", actor: 41, target: "user:9" });
+  const mine = await hourly(t, 2, 41);
+  const theirs = await hourly(t, 2, 42);
+  await t.deps.audit.append({ event: "user_deleted", actor: 41, target: "user:9" });
   assert.deepEqual((await page(t, user, "?actor=41&event=product_created")).items.map((r) => r.seq), mine);
   assert.deepEqual((await page(t, user, "?actor=42")).items.map((r) => r.seq), theirs);
   const deleted = await page(t, user, "?event=user_deleted");
@@ -65,9 +65,9 @@ Deno.test("GET /audit filters by event and by actor", async () => {
 
 Deno.test("GET /audit pages with a cursor: every row once, in order, no gaps", async () => {
   await using t = await createTestApp();
-  hourly(t, 23);
+  await hourly(t, 23);
   const user = await auditor(t);
-  const all = t.deps.audit.query({ afterSeq: 0, limit: 1000 }).map((r) => r.seq);
+  const all = (await t.deps.audit.query({ afterSeq: 0, limit: 1000 })).map((r) => r.seq);
   const seen: number[] = [];
   let cursor: string | null = null;
   let pages = 0;
@@ -84,11 +84,11 @@ Deno.test("GET /audit pages with a cursor: every row once, in order, no gaps", a
   // Paging under a filter, and rows appended while paging appear at the end, once.
   const first = await page(t, user, "?event=product_created&limit=20");
   assert.equal(first.items.length, 20);
-  t.deps.audit.append({ event: "product_created", target: "product:late" });
+  await t.deps.audit.append({ event: "product_created", target: "product:late" });
   const rest = await page(t, user, `?event=product_created&limit=20&cursor=${first.nextCursor}`);
   assert.deepEqual(
     [...first.items, ...rest.items].map((r) => r.seq),
-    t.deps.audit.query({ event: "product_created", afterSeq: 0, limit: 1000 }).map((r) => r.seq),
+    (await t.deps.audit.query({ event: "product_created", afterSeq: 0, limit: 1000 })).map((r) => r.seq),
   );
   assert.equal(rest.nextCursor, null);
 });
@@ -96,7 +96,7 @@ Deno.test("GET /audit pages with a cursor: every row once, in order, no gaps", a
 Deno.test("GET /audit returns detail as JSON, and a tampered detail raw instead of failing", async () => {
   await using t = await createTestApp();
   const user = await auditor(t);
-  const row = t.deps.audit.append({ event: "product_updated", detail: { version: { from: 1, to: 2 } } });
+  const row = await t.deps.audit.append({ event: "product_updated", detail: { version: { from: 1, to: 2 } } });
   const before = await page(t, user, "?event=product_updated");
   assert.deepEqual(before.items[0]!.detail, { version: { from: 1, to: 2 } });
   t.db.exec("DROP TRIGGER audit_log_no_update");
@@ -115,7 +115,7 @@ Deno.test("GET /audit needs audit:read: 401 anonymous, 403 (recorded) without it
   const forbidden = await t.request("/audit", { headers: { Authorization: editor.basic } });
   assert.equal(forbidden.status, 403);
   assert.match(String((await problem(forbidden)).detail), /audit:read/);
-  const [denied] = t.deps.audit.query({ event: "authz_fail", afterSeq: 0, limit: 10 });
+  const [denied] = await t.deps.audit.query({ event: "authz_fail", afterSeq: 0, limit: 10 });
   assert.equal(denied!.requestId, forbidden.headers.get("X-Request-Id"));
   assert.equal(denied!.path, "/audit");
   const verify = await t.request("/audit/verify", { headers: { Authorization: editor.basic } });
@@ -153,22 +153,25 @@ Deno.test("GET /audit refuses bad parameters with 422 naming the parameter", asy
     const body = await problem(res);
     assert.ok((body.errors as { path: string }[]).some((e) => e.path === field), `${query}: ${JSON.stringify(body)}`);
   }
-  assert.equal(t.deps.audit.query({ event: "input_validation_fail", afterSeq: 0, limit: 100 }).length, cases.length);
+  assert.equal(
+    (await t.deps.audit.query({ event: "input_validation_fail", afterSeq: 0, limit: 100 })).length,
+    cases.length,
+  );
 });
 
 Deno.test("GET /audit/verify reports an intact chain with its head", async () => {
   await using t = await createTestApp();
-  hourly(t, 3);
+  await hourly(t, 3);
   const user = await auditor(t);
   const res = await t.request("/audit/verify", { headers: { Authorization: user.basic } });
   assert.equal(res.status, 200);
-  const head = t.deps.audit.head()!;
+  const head = (await t.deps.audit.head())!;
   assert.deepEqual(await res.json(), { ok: true, checked: head.seq, head });
 });
 
 Deno.test("GET /audit/verify reports the first bad seq after an edit, and a cut tail", async () => {
   await using t = await createTestApp();
-  const seqs = hourly(t, 5);
+  const seqs = await hourly(t, 5);
   const user = await auditor(t);
   t.db.exec("DROP TRIGGER audit_log_no_update");
   t.db.prepare("UPDATE audit_log SET target = 'product:999' WHERE seq = :seq").run({ seq: seqs[2]! });
@@ -181,7 +184,7 @@ Deno.test("GET /audit/verify reports the first bad seq after an edit, and a cut 
   });
 
   await using t2 = await createTestApp();
-  const seqs2 = hourly(t2, 5);
+  const seqs2 = await hourly(t2, 5);
   const user2 = await auditor(t2);
   t2.db.exec("DROP TRIGGER audit_log_no_delete");
   t2.db.prepare("DELETE FROM audit_log WHERE seq >= :seq").run({ seq: seqs2[3]! });
@@ -194,7 +197,7 @@ Deno.test("GET /audit/verify on a large log lets other requests through, and con
   await using t = await createTestApp();
   const user = await auditor(t);
   for (let i = 0; i < 5; i++) {
-    t.deps.audit.appendMany(
+    await t.deps.audit.appendMany(
       Array.from({ length: 2000 }, (_, j) => ({ event: "product_created" as const, detail: { j } })),
     );
   }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { chainHash, type StoredRow } from "../src/audit/hash_chain.ts";
 import { run as verify } from "../src/cli/audit_verify.ts";
-import { openDatabase } from "../src/db/database.ts";
+import { openDatabase } from "../src/db/sqlite/database.ts";
 import { captureIO, createAuditFile, FULL_ENTRIES, sqlite3 } from "./audit_fixture.ts";
 import { captureLogs } from "./log_capture.ts";
 

@@ -69,7 +69,7 @@ Deno.test("a password changed while a KDF is in flight is not accepted or cached
   await new Promise((r) => setTimeout(r, 10));
   hold = false;
   const newHash = await t.deps.hasher.hash("the replacement passphrase");
-  t.deps.repos.users.setPasswordHash(alice.id, newHash, new Date().toISOString());
+  await t.deps.store.transaction((tx) => tx.users.setPasswordHash(alice.id, newHash, new Date().toISOString()));
   release.resolve();
   assert.equal((await inFlight).status, 401);
   assert.equal((await get(t, alice.basic)).status, 401);
@@ -79,7 +79,7 @@ Deno.test("unknown user, wrong password and disabled account are indistinguishab
   await using t = await createTestApp();
   const alice = await t.user("alice");
   const bob = await t.user("bob");
-  t.deps.repos.users.setDisabled(bob.id, true, new Date().toISOString());
+  await t.deps.store.transaction((tx) => tx.users.setDisabled(bob.id, true, new Date().toISOString()));
   const cases = {
     unknown: basicAuth("nobody-here", alice.password),
     wrongPassword: basicAuth("alice", "not alice's password at all"),
@@ -106,14 +106,14 @@ Deno.test("login rehashes a password stored with fewer iterations than configure
   await using t = await createTestApp({ env: { APP_PBKDF2_ITERATIONS: "600000" } });
   const { PasswordHasher } = await import("../src/crypto/password.ts");
   const legacy = await new PasswordHasher({ iterations: 100_000 }).hash("an older but fine passphrase");
-  const id = t.deps.repos.users.create("legacy", legacy, new Date().toISOString());
-  t.deps.repos.users.setRoles(id, ["viewer"], new Date().toISOString());
+  const id = await t.deps.store.transaction((tx) => tx.users.create("legacy", legacy, new Date().toISOString()));
+  await t.deps.store.transaction((tx) => tx.users.setRoles(id, ["viewer"], new Date().toISOString()));
   const response = await t.request("/auth/login", {
     method: "POST",
     headers: { Authorization: basicAuth("legacy", "an older but fine passphrase") },
   });
   assert.equal(response.status, 200);
-  const stored = t.deps.repos.users.findById(id)!.passwordHash;
+  const stored = (await t.deps.store.users.findById(id))!.passwordHash;
   assert.equal(parsePHC(stored)!.iterations, 600_000);
   assert.notEqual(stored, legacy);
   assert.equal(await t.deps.hasher.verify("an older but fine passphrase", stored), true);
@@ -233,7 +233,7 @@ Deno.test("after 5 failures for a user from one client, attempts get 429 with a 
   t.clock.advance(2_000);
   assert.equal((await get(t, alice.basic)).status, 200); // success resets
   assert.equal((await get(t, wrong)).status, 401);
-  assert.equal(auditRows(t.deps, "authn_login_fail_max").length, 1);
+  assert.equal((await auditRows(t.deps, "authn_login_fail_max")).length, 1);
 });
 
 Deno.test("100 consecutive failures on one account across clients lock it for 15 minutes", async () => {
@@ -247,7 +247,7 @@ Deno.test("100 consecutive failures on one account across clients lock it for 15
   const locked = await get(t, alice.basic, "10.9.9.9");
   assert.equal(locked.status, 429);
   assert.equal(locked.headers.get("Retry-After"), "900");
-  assert.equal(auditRows(t.deps, "authn_login_lock").length, 1);
+  assert.equal((await auditRows(t.deps, "authn_login_lock")).length, 1);
   t.clock.advance(900_000);
   assert.equal((await get(t, alice.basic, "10.9.9.9")).status, 200);
 });

@@ -18,7 +18,7 @@
  * binary; any other compile failure fails the test.
  */
 import assert from "node:assert/strict";
-import { openDatabase } from "../src/db/database.ts";
+import { openDatabase } from "../src/db/sqlite/database.ts";
 import { freePort, PROJECT_ROOT, projectCopy } from "./e2e_helpers.ts";
 
 interface DenoJSON {

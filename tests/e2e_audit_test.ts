@@ -5,7 +5,7 @@
  * intact, then after the tail is cut with `sqlite3`.
  */
 import assert from "node:assert/strict";
-import { openDatabase } from "../src/db/database.ts";
+import { openDatabase } from "../src/db/sqlite/database.ts";
 import { sqlite3 } from "./audit_fixture.ts";
 import { freePort, jsonLines, projectCopy, type ServerProcess, startServer } from "./e2e_helpers.ts";
 

@@ -8,14 +8,14 @@ import { auditRows, createTestApp, problem, type TestApp, type TestUser } from "
 
 const auth = (user: TestUser) => ({ headers: { Authorization: user.basic } });
 
-function role(t: TestApp, name: string, permissions: string[]): void {
-  t.deps.services.roles.create(null, name, { description: "", permissions: permissions as never[] }, {});
+async function role(t: TestApp, name: string, permissions: string[]): Promise<void> {
+  await t.deps.services.roles.create(null, name, { description: "", permissions: permissions as never[] }, {});
 }
 
 Deno.test("a users:manage holder without audit:read cannot grant admin, to others or to themself", async () => {
   await using t = await createTestApp();
   await t.user("root-admin", ["admin"]);
-  role(t, "usermgr", ["users:read", "users:manage", "products:read"]);
+  await role(t, "usermgr", ["users:read", "users:manage", "products:read"]);
   const mgr = await t.user("mgr", ["usermgr"]);
   const victim = await t.user("victim", ["viewer"]);
 
@@ -23,17 +23,17 @@ Deno.test("a users:manage holder without audit:read cannot grant admin, to other
   assert.equal(grant.status, 403);
   const body = await problem(grant);
   assert.match(String(body.detail), /do not hold: audit:read, .*roles:manage/);
-  assert.deepEqual(t.deps.repos.users.rolesOf(victim.id), ["viewer"]);
+  assert.deepEqual(await t.deps.store.users.rolesOf(victim.id), ["viewer"]);
 
   const self = await t.json("PUT", `/users/${mgr.id}/roles`, { roles: ["admin"] }, auth(mgr));
   assert.equal(self.status, 403);
   await problem(self);
-  assert.deepEqual(t.deps.repos.users.rolesOf(mgr.id), ["usermgr"]);
+  assert.deepEqual(await t.deps.store.users.rolesOf(mgr.id), ["usermgr"]);
 
-  const fails = auditRows(t.deps, "authz_fail");
+  const fails = await auditRows(t.deps, "authz_fail");
   assert.equal(fails.length, 2);
   assert.ok(fails.every((r) => r.actor === mgr.id));
-  assert.equal(auditRows(t.deps, "authz_change").filter((r) => r.target?.startsWith("user:")).length, 0);
+  assert.equal((await auditRows(t.deps, "authz_change")).filter((r) => r.target?.startsWith("user:")).length, 0);
 
   // What they do hold, they may grant.
   const ok = await t.json("PUT", `/users/${victim.id}/roles`, { roles: ["usermgr"] }, auth(mgr));
@@ -44,7 +44,7 @@ Deno.test("a users:manage holder without audit:read cannot grant admin, to other
 Deno.test("two users:manage holders cannot combine into more than either holds", async () => {
   await using t = await createTestApp();
   await t.user("root-admin", ["admin"]);
-  role(t, "usermgr", ["users:read", "users:manage"]);
+  await role(t, "usermgr", ["users:read", "users:manage"]);
   const first = await t.user("first", ["usermgr"]);
   const second = await t.user("second", ["usermgr"]);
   for (const roles of [["usermgr", "editor"], ["admin"]]) {
@@ -52,20 +52,20 @@ Deno.test("two users:manage holders cannot combine into more than either holds",
     assert.equal(res.status, 403, roles.join());
     await problem(res);
   }
-  assert.deepEqual(t.deps.repos.users.rolesOf(first.id), ["usermgr"]);
+  assert.deepEqual(await t.deps.store.users.rolesOf(first.id), ["usermgr"]);
 });
 
 Deno.test("a roles:manage holder can only define roles within their own permissions", async () => {
   await using t = await createTestApp();
   await t.user("root-admin", ["admin"]);
-  role(t, "rolesmith", ["roles:manage", "users:read", "products:read"]);
-  role(t, "auditor", ["audit:read"]);
+  await role(t, "rolesmith", ["roles:manage", "users:read", "products:read"]);
+  await role(t, "auditor", ["audit:read"]);
   const smith = await t.user("smith", ["rolesmith"]);
 
   const create = await t.json("POST", "/roles", { name: "spy", permissions: ["audit:read"] }, auth(smith));
   assert.equal(create.status, 403);
   assert.match(String((await problem(create)).detail), /audit:read/);
-  assert.equal(t.deps.repos.roles.get("spy"), undefined);
+  assert.equal(await t.deps.store.roles.get("spy"), undefined);
 
   // Editing the role they hold themselves to add what they lack: refused, role unchanged.
   const widen = await t.json("PUT", "/roles/rolesmith", {
@@ -73,7 +73,11 @@ Deno.test("a roles:manage holder can only define roles within their own permissi
   }, auth(smith));
   assert.equal(widen.status, 403);
   await problem(widen);
-  assert.deepEqual(t.deps.repos.roles.get("rolesmith")?.permissions, ["products:read", "roles:manage", "users:read"]);
+  assert.deepEqual((await t.deps.store.roles.get("rolesmith"))?.permissions, [
+    "products:read",
+    "roles:manage",
+    "users:read",
+  ]);
 
   // A role holding more than they hold is out of reach too: no editing, no deleting.
   const narrow = await t.json("PUT", "/roles/auditor", { permissions: [] }, auth(smith));
@@ -82,7 +86,7 @@ Deno.test("a roles:manage holder can only define roles within their own permissi
   const remove = await t.request("/roles/auditor", { method: "DELETE", ...auth(smith) });
   assert.equal(remove.status, 403);
   await problem(remove);
-  assert.deepEqual(t.deps.repos.roles.get("auditor")?.permissions, ["audit:read"]);
+  assert.deepEqual((await t.deps.store.roles.get("auditor"))?.permissions, ["audit:read"]);
 
   // Without users:manage the role cannot be handed to anyone, themself included.
   const allowed = await t.json("POST", "/roles", { name: "readers", permissions: ["products:read"] }, auth(smith));
@@ -91,20 +95,20 @@ Deno.test("a roles:manage holder can only define roles within their own permissi
   const grant = await t.json("PUT", `/users/${smith.id}/roles`, { roles: ["readers"] }, auth(smith));
   assert.equal(grant.status, 403);
   await problem(grant);
-  assert.deepEqual(t.deps.repos.users.rolesOf(smith.id), ["rolesmith"]);
+  assert.deepEqual(await t.deps.store.users.rolesOf(smith.id), ["rolesmith"]);
 });
 
 Deno.test("a users:manage holder cannot re-enable a disabled admin", async () => {
   await using t = await createTestApp();
   await t.user("root-admin", ["admin"]);
   const suspended = await t.user("suspended-admin", ["admin"]);
-  t.deps.services.accounts.setDisabled(null, suspended.id, true, {});
-  role(t, "helpdesk", ["users:read", "users:manage", "products:read"]);
+  await t.deps.services.accounts.setDisabled(null, suspended.id, true, {});
+  await role(t, "helpdesk", ["users:read", "users:manage", "products:read"]);
   const desk = await t.user("desk", ["helpdesk"]);
   const res = await t.request(`/users/${suspended.id}/enable`, { method: "POST", ...auth(desk) });
   assert.equal(res.status, 403);
   await problem(res);
-  assert.equal(t.deps.repos.users.findById(suspended.id)?.disabled, true);
+  assert.equal((await t.deps.store.users.findById(suspended.id))?.disabled, true);
 });
 
 Deno.test("registration cannot choose roles: a roles field is 422 and no user is created", async () => {
@@ -116,7 +120,7 @@ Deno.test("registration cannot choose roles: a roles field is 422 and no user is
   });
   assert.equal(res.status, 422);
   await problem(res);
-  assert.equal(t.deps.repos.users.findByUsername("mallory"), undefined);
+  assert.equal(await t.deps.store.users.findByUsername("mallory"), undefined);
 });
 
 Deno.test("deleting a user keeps their products unowned, and their id never names a new user", async () => {
@@ -130,7 +134,7 @@ Deno.test("deleting a user keeps their products unowned, and their id never name
 
   const del = await t.request(`/users/${owner.id}`, { method: "DELETE", ...auth(admin) });
   assert.equal(del.status, 204);
-  assert.equal(t.deps.repos.products.get(product.id)?.ownerId, null);
+  assert.equal((await t.deps.store.products.get(product.id))?.ownerId, null);
 
   // `owner` had the highest id; without sql/003 SQLite would hand it to the next user,
   // who would then appear as the actor of the old owner's audit rows.
@@ -153,6 +157,6 @@ Deno.test("deleting a user keeps their products unowned, and their id never name
   );
   assert.equal(managed.status, 200);
   await managed.body?.cancel();
-  const actors = auditRows(t.deps, "product_created").map((r) => r.actor);
+  const actors = (await auditRows(t.deps, "product_created")).map((r) => r.actor);
   assert.deepEqual(actors, [owner.id]);
 });

@@ -45,20 +45,20 @@ async function call(t: TestApp, route: InventoryEntry, victim: TestUser, caller:
 async function world() {
   const t = await createTestApp();
   await t.user("root-admin", ["admin"]);
-  t.deps.services.roles.create(null, "victims", { description: "", permissions: ["products:read"] }, {});
+  await t.deps.services.roles.create(null, "victims", { description: "", permissions: ["products:read"] }, {});
   const victim = await t.user("victim", ["victims"]);
   const routes = routeInventory(t.app).filter(isAdministrative);
   return { t, victim, routes, [Symbol.asyncDispose]: () => t[Symbol.asyncDispose]() };
 }
 
-function assertUntouched(t: TestApp, victim: TestUser): void {
-  assert.deepEqual(t.deps.repos.users.rolesOf(victim.id), ["victims"]);
-  assert.equal(t.deps.repos.users.findById(victim.id)?.disabled, false);
-  assert.deepEqual(t.deps.repos.roles.get("victims")?.permissions, ["products:read"]);
-  assert.equal(t.deps.repos.roles.get("escalated"), undefined);
-  assert.equal(auditRows(t.deps, "authz_change").filter((r) => r.actor !== null).length, 0);
-  assert.equal(auditRows(t.deps, "user_updated").length, 0);
-  assert.equal(auditRows(t.deps, "user_deleted").length, 0);
+async function assertUntouched(t: TestApp, victim: TestUser): Promise<void> {
+  assert.deepEqual(await t.deps.store.users.rolesOf(victim.id), ["victims"]);
+  assert.equal((await t.deps.store.users.findById(victim.id))?.disabled, false);
+  assert.deepEqual((await t.deps.store.roles.get("victims"))?.permissions, ["products:read"]);
+  assert.equal(await t.deps.store.roles.get("escalated"), undefined);
+  assert.equal((await auditRows(t.deps, "authz_change")).filter((r) => r.actor !== null).length, 0);
+  assert.equal((await auditRows(t.deps, "user_updated")).length, 0);
+  assert.equal((await auditRows(t.deps, "user_deleted")).length, 0);
 }
 
 Deno.test("the administrative routes are the ones the README lists, found from the route table (API5)", async () => {
@@ -93,8 +93,8 @@ for (const role of ["viewer", "editor"] as const) {
       const body = await problem(res);
       assert.equal(body.type, "urn:secure-api:problem:forbidden");
     }
-    assertUntouched(t, victim);
-    const fails = auditRows(t.deps, "authz_fail");
+    await assertUntouched(t, victim);
+    const fails = await auditRows(t.deps, "authz_fail");
     assert.equal(fails.length, routes.length, "each refusal is audited");
     assert.ok(fails.every((r) => r.actor === caller.id && r.status === 403));
   });
@@ -109,7 +109,7 @@ Deno.test("every administrative route answers 401 with a challenge to an anonymo
     assert.match(res.headers.get("WWW-Authenticate") ?? "", /^Basic /);
     await problem(res);
   }
-  assertUntouched(t, victim);
+  await assertUntouched(t, victim);
 });
 
 Deno.test("the same administrative requests succeed for an admin, so the 403s come from the guards (API5)", async () => {

@@ -192,14 +192,16 @@ class Arena implements AsyncDisposable {
     for (const { username, password, roles } of ACCOUNTS) {
       await t.deps.services.accounts.create(username, password, { client: "test" }, roles);
     }
-    t.deps.repos.tokens.create(hashToken(BEARER), 1, t.clock.now(), t.clock.now() + 12 * 3600_000);
+    await t.deps.store.transaction((tx) =>
+      tx.tokens.create(hashToken(BEARER), 1, t.clock.now(), t.clock.now() + 12 * 3600_000)
+    );
     for (const owner of ["root", "editor"]) {
       const res = await t.json("POST", "/products", { name: `seed-${owner}`, priceCents: 1, stock: 1 }, {
         headers: { Authorization: SEEDED.auth[owner]! },
       });
       assert.equal(res.status, 201);
     }
-    assert.deepEqual(t.deps.repos.users.list(0, 10).map((u) => u.id), [1, 2, 3, 4]);
+    assert.deepEqual((await t.deps.store.users.list(0, 10)).map((u) => u.id), [1, 2, 3, 4]);
     assertDigestCoversEveryTable(t);
     this.t = t;
     this.#baseline = this.#accounts();

@@ -6,11 +6,13 @@
 import type { Logger } from "@logtape/logtape";
 import type { Hono } from "hono";
 import { createApp } from "../src/app.ts";
+import type { AuditRecord } from "../src/audit/audit_log.ts";
 import type { AppEnv } from "../src/app_env.ts";
 import { type Config, parseConfig } from "../src/config.ts";
 import { type KDF, pbkdf2SHA256 } from "../src/crypto/password.ts";
-import { Database, openDatabase } from "../src/db/database.ts";
-import { loadMigrations, migrate, type Migration } from "../src/db/migrate.ts";
+import { type Database, openDatabase } from "../src/db/sqlite/database.ts";
+import { loadMigrations, migrate, type Migration } from "../src/db/sqlite/migrate.ts";
+import { openSQLiteStore, type SQLiteStore } from "../src/db/sqlite/sqlite_store.ts";
 import { type AppDeps, createDeps, type DepsOverrides } from "../src/deps.ts";
 import type { RateLimitStore } from "../src/ratelimit/store.ts";
 import { isoNow } from "../src/util/clock.ts";
@@ -42,12 +44,18 @@ export class CountingKDF {
 
 let migrations: Migration[] | undefined;
 
-/** A migrated, catalogue-synced in-memory database. */
+/** A migrated in-memory database, the raw connection: for tests of the SQL layer. */
 export async function testDatabase(): Promise<Database> {
   migrations ??= await loadMigrations();
   const db = openDatabase(":memory:");
   migrate(db, migrations);
   return db;
+}
+
+/** A migrated data store over an in-memory database (or the file `path`); close it with `await using`. */
+export async function testStore(path = ":memory:"): Promise<SQLiteStore> {
+  migrations ??= await loadMigrations();
+  return await openSQLiteStore(path, { migrations });
 }
 
 /** The peer every test request comes from unless it says otherwise. */
@@ -83,6 +91,8 @@ export interface TestApp extends AsyncDisposable {
   app: Hono<AppEnv>;
   deps: AppDeps;
   config: Config;
+  store: SQLiteStore;
+  /** The raw SQLite connection under the store: for tests that inspect or tamper with rows. */
   db: Database;
   clock: FakeClock;
   kdf: CountingKDF;
@@ -108,16 +118,15 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     APP_RATE_LIMIT_AUTH: "100000/60",
     ...options.env,
   });
-  const db = options.dbPath ? openDatabase(options.dbPath) : await testDatabase();
-  if (options.dbPath) migrate(db, migrations ??= await loadMigrations());
+  const store = await testStore(options.dbPath);
   const clock = new FakeClock();
   const kdf = new CountingKDF(options.kdf);
   // 429s are answered at once in tests; src/middleware/tarpit_test.ts covers the hold.
   const overrides: DepsOverrides = { clock: clock.now, kdf: kdf.kdf, tarpit: { sleep: () => Promise.resolve() } };
   if (options.rateLimitStore) overrides.rateLimitStore = options.rateLimitStore;
   if (options.logger) overrides.logger = options.logger;
-  const deps = createDeps(config, db, overrides);
-  deps.repos.roles.syncCatalogue(isoNow(clock.now));
+  const deps = createDeps(config, store, overrides);
+  await store.transaction((tx) => tx.roles.syncCatalogue(isoNow(clock.now)));
   const app = createApp(deps);
 
   const request = (path: string, init: RequestInit & { peer?: string } = {}) => {
@@ -133,7 +142,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     app,
     deps,
     config,
-    db,
+    store,
+    db: store.database,
     clock,
     kdf,
     request,
@@ -148,8 +158,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       return { id: created.id, username, password, basic: basicAuth(username, password) };
     },
     [Symbol.asyncDispose]() {
-      db.close();
-      return Promise.resolve();
+      return store.close();
     },
   };
 }
@@ -170,6 +179,6 @@ export async function problem(response: Response): Promise<Record<string, unknow
 }
 
 /** The audit rows of `event`, oldest first. */
-export function auditRows(deps: AppDeps, event: string) {
+export function auditRows(deps: AppDeps, event: string): Promise<AuditRecord[]> {
   return deps.audit.query({ event, afterSeq: 0, limit: 1000 });
 }

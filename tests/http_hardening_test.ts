@@ -86,12 +86,18 @@ Deno.test("an unexpected error is a generic 500: nothing internal in the body, t
   try {
     await using t = await createTestApp();
     const viewer = await t.user("victor");
-    const deps = createDeps(t.config, t.db, { logger: getLogger(["secure-api", "test"]) });
-    const app = createApp(deps);
     const secret = "SELECT password_hash FROM users WHERE id = 1 -- at /work/main/src/db/users_repo.ts:42";
-    (deps.repos.products as { get: unknown }).get = () => {
-      throw new Error(secret);
-    };
+    // A store whose product read fails with a message full of internals.
+    const products = { ...t.store.products, get: () => Promise.reject(new Error(secret)) };
+    const store = new Proxy(t.store, {
+      get(target, key) {
+        if (key === "products") return products;
+        const value = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const deps = createDeps(t.config, store, { logger: getLogger(["secure-api", "test"]) });
+    const app = createApp(deps);
     const response = await app.request("https://localhost/products/1", { headers: { Authorization: viewer.basic } });
     assert.equal(response.status, 500);
     assertHardened(response, "500");

@@ -53,7 +53,7 @@ Deno.test("a path with CR/LF, ANSI, bidi and 10 KB is stored escaped and capped;
     headers: { Authorization: viewer.basic },
   });
   assert.equal(res.status, 403);
-  const [row] = t.deps.audit.query({ event: "authz_fail", afterSeq: 0, limit: 10 });
+  const [row] = await t.deps.audit.query({ event: "authz_fail", afterSeq: 0, limit: 10 });
   assertClean(row!.path, "path");
   assert.ok(
     row!.path!.startsWith(
@@ -62,7 +62,7 @@ Deno.test("a path with CR/LF, ANSI, bidi and 10 KB is stored escaped and capped;
     row!.path!,
   );
   assert.match(row!.path!, /…\[\d+ more\]$/);
-  assert.equal(t.deps.audit.verify().ok, true);
+  assert.equal((await t.deps.audit.verify()).ok, true);
   assertLogLines(logs.lines, [row!]);
 });
 
@@ -72,7 +72,7 @@ Deno.test("a username with bidi overrides and 3 KB in Basic credentials is store
   const username = `admin\u202Egnp.exe\u2066${"u".repeat(3_000)}`;
   const res = await t.request(`/auth/me`, { headers: { Authorization: basicAuth(username, "irrelevant") } });
   assert.equal(res.status, 401);
-  const [row] = t.deps.audit.query({ event: "authn_login_fail", afterSeq: 0, limit: 10 });
+  const [row] = await t.deps.audit.query({ event: "authn_login_fail", afterSeq: 0, limit: 10 });
   const stored = JSON.parse(row!.detail).username as string;
   assertClean(stored, "username");
   assert.ok(stored.startsWith("admin\\u{202e}gnp.exe\\u{2066}uuu"));
@@ -87,7 +87,7 @@ Deno.test("a username with CR/LF or ANSI escapes never reaches the log: the head
     const res = await t.request("/auth/me", { headers: { Authorization: basicAuth(username, "pw") } });
     assert.equal(res.status, 401);
   }
-  const rows = t.deps.audit.query({ event: "authn_login_fail", afterSeq: 0, limit: 10 });
+  const rows = await t.deps.audit.query({ event: "authn_login_fail", afterSeq: 0, limit: 10 });
   assert.deepEqual(rows.map((r) => JSON.parse(r.detail)), [
     { reason: "malformed authorization header" },
     { reason: "malformed authorization header" },
@@ -104,7 +104,7 @@ Deno.test("a product name with bidi overrides is stored escaped in the audit det
     headers: { Authorization: editor.basic },
   });
   assert.equal(res.status, 201);
-  const [row] = t.deps.audit.query({ event: "product_created", afterSeq: 0, limit: 10 });
+  const [row] = await t.deps.audit.query({ event: "product_created", afterSeq: 0, limit: 10 });
   assert.deepEqual(JSON.parse(row!.detail), { name: "Lamp\\u{202e}\\u{2066} (cheap)" });
   assert.equal((await res.json()).name, "Lamp\u202E\u2066 (cheap)", "the product itself keeps its name");
   assertLogLines(logs.lines, [row!]);

@@ -49,7 +49,7 @@ Deno.test("POST /products creates a product owned by the caller: 201, Location, 
   ]);
   assert.equal(product.ownerId, edith.id);
   assert.equal(product.priceCents, 2599);
-  const [row] = auditRows(t.deps, "product_created");
+  const [row] = await auditRows(t.deps, "product_created");
   assert.equal(row!.actor, edith.id);
   assert.equal(row!.target, `product:${product.id}`);
   assert.equal(row!.requestId, response.headers.get("X-Request-Id"));
@@ -154,7 +154,7 @@ Deno.test("PUT /products/:id updates, bumps the version and ETag, and writes pro
   assert.equal(updated.name, "Desk lamp v2");
   assert.equal(updated.description, "");
   assert.equal(updated.createdAt, product.createdAt);
-  assert.equal(auditRows(t.deps, "product_updated").length, 1);
+  assert.equal((await auditRows(t.deps, "product_updated")).length, 1);
 });
 
 Deno.test("PUT /products/:id with a stale If-Match is 412 and changes nothing (no lost update)", async () => {
@@ -207,7 +207,7 @@ Deno.test("an editor cannot change or delete another editor's product (403); the
   const del = await t.request(`/products/${product.id}`, { method: "DELETE", ...as(other) });
   assert.equal(del.status, 403);
   assert.deepEqual(productRow(t, product.id), before);
-  assert.equal(auditRows(t.deps, "authz_fail").length, 2);
+  assert.equal((await auditRows(t.deps, "authz_fail")).length, 2);
 });
 
 Deno.test("an admin (products:manage) can change and delete anyone's product", async () => {
@@ -221,7 +221,7 @@ Deno.test("an admin (products:manage) can change and delete anyone's product", a
   const del = await t.request(`/products/${product.id}`, { method: "DELETE", ...as(admin) });
   assert.equal(del.status, 204);
   assert.equal(productRow(t, product.id), undefined);
-  assert.equal(auditRows(t.deps, "product_deleted").length, 1);
+  assert.equal((await auditRows(t.deps, "product_deleted")).length, 1);
 });
 
 Deno.test("a viewer can read but not create, update or delete products (403)", async () => {
@@ -290,7 +290,7 @@ Deno.test("invalid product fields are 422 with each path and reason, never echoi
     assert.deepEqual((problemBody.errors as { path: string }[]).map((e) => e.path).sort(), paths.sort());
     assert.ok(!JSON.stringify(problemBody).includes("x".repeat(201)));
   }
-  assert.ok(auditRows(t.deps, "input_validation_fail").length >= cases.length);
+  assert.ok((await auditRows(t.deps, "input_validation_fail")).length >= cases.length);
 });
 
 Deno.test("a body that is not application/json is 415; malformed JSON is 400; over 64 KiB is 413", async () => {

@@ -147,7 +147,7 @@ Deno.test("rateLimit() refuses a login flood per client before the KDF runs", as
   assert.equal(refused.status, 429);
   assert.match(String((await problem(refused)).type), QUOTA_EXCEEDED);
   assert.equal(t.kdf.calls, before + 3, "the refused attempt never reached the KDF");
-  assert.equal(auditRows(t.deps, "authn_login_fail").length, 3, "nor the authenticator");
+  assert.equal((await auditRows(t.deps, "authn_login_fail")).length, 3, "nor the authenticator");
   // The right password from the same client is refused too, so the flood cannot probe for it.
   const right = await t.request("/auth/login", { method: "POST", headers: { Authorization: alice.basic } });
   assert.equal(right.status, 429);
@@ -181,7 +181,7 @@ Deno.test("rateLimit() limits a user across client addresses in the per-user pas
   // The refusal reports the user pass's exhausted budget, not the fresh client budget of this address.
   assert.equal(refused.headers.get("RateLimit"), '"api";r=0;t=60');
   assert.deepEqual((await problem(refused))["violated-policies"], ["api"]);
-  const rows = auditRows(t.deps, "excess_rate_limit_exceeded");
+  const rows = await auditRows(t.deps, "excess_rate_limit_exceeded");
   assert.equal(rows.length, 1);
   assert.equal(rows[0]!.actor, alice.id);
   assert.equal(rows[0]!.target, `user:${alice.id}`);
@@ -207,7 +207,7 @@ Deno.test("rateLimit() gives IPv6 clients in one /64 one budget", async () => {
   assert.equal(refused.status, 429);
   await refused.body?.cancel();
   assert.equal((await t.request("/health", { peer: "2001:db8:1:3::1" })).status, 200, "the next /64 is another client");
-  const row = auditRows(t.deps, "excess_rate_limit_exceeded")[0]!;
+  const row = (await auditRows(t.deps, "excess_rate_limit_exceeded"))[0]!;
   assert.equal(row.client, "2001:db8:1:2:abcd::9", "the audit keeps the full address");
 });
 
@@ -219,7 +219,7 @@ Deno.test("rateLimit() ignores a spoofed X-Forwarded-For from an untrusted peer"
   const refused = await spoof(3);
   assert.equal(refused.status, 429, "a new forged address per request does not buy a new budget");
   await refused.body?.cancel();
-  assert.equal(auditRows(t.deps, "excess_rate_limit_exceeded")[0]!.client, "192.0.2.10");
+  assert.equal((await auditRows(t.deps, "excess_rate_limit_exceeded"))[0]!.client, "192.0.2.10");
 });
 
 Deno.test("rateLimit() keys clients behind a trusted proxy by their forwarded address", async () => {
@@ -230,14 +230,14 @@ Deno.test("rateLimit() keys clients behind a trusted proxy by their forwarded ad
   const refused = await via("198.51.100.1");
   assert.equal(refused.status, 429);
   await refused.body?.cancel();
-  assert.equal(auditRows(t.deps, "excess_rate_limit_exceeded")[0]!.client, "198.51.100.1");
+  assert.equal((await auditRows(t.deps, "excess_rate_limit_exceeded"))[0]!.client, "198.51.100.1");
 });
 
 Deno.test("rateLimit() writes one excess_rate_limit_exceeded row per key per window under a flood", async () => {
   await using t = await limitedApp("2/60");
   const flood = await statuses(t, 50, "/health");
   assert.equal(flood.filter((s) => s === 429).length, 48);
-  let rows = auditRows(t.deps, "excess_rate_limit_exceeded");
+  let rows = await auditRows(t.deps, "excess_rate_limit_exceeded");
   assert.equal(rows.length, 1);
   assert.equal(rows[0]!.client, "192.0.2.10");
   assert.equal(rows[0]!.path, "/health");
@@ -248,14 +248,14 @@ Deno.test("rateLimit() writes one excess_rate_limit_exceeded row per key per win
   // Half a window later one request has refilled; the next flood is still in the same window.
   t.clock.advance(30_000);
   assert.deepEqual(await statuses(t, 20, "/health"), [200, ...new Array(19).fill(429)]);
-  assert.equal(auditRows(t.deps, "excess_rate_limit_exceeded").length, 1);
+  assert.equal((await auditRows(t.deps, "excess_rate_limit_exceeded")).length, 1);
   // A flood from another client is that client's own row.
   await statuses(t, 5, "/health", { peer: "198.51.100.9" });
-  assert.equal(auditRows(t.deps, "excess_rate_limit_exceeded").length, 2);
+  assert.equal((await auditRows(t.deps, "excess_rate_limit_exceeded")).length, 2);
   // The next window: a new row for the first client.
   t.clock.advance(30_000);
   await statuses(t, 20, "/health");
-  rows = auditRows(t.deps, "excess_rate_limit_exceeded");
+  rows = await auditRows(t.deps, "excess_rate_limit_exceeded");
   assert.equal(rows.length, 3);
   assert.deepEqual(rows.map((r) => r.client), ["192.0.2.10", "198.51.100.9", "192.0.2.10"]);
 });
@@ -297,7 +297,7 @@ Deno.test("rateLimit() fails closed with 503 on auth routes when the store is do
   const register = await t.json("POST", "/auth/register", { username: "mallory", password: "p".repeat(20) });
   assert.equal(register.status, 503);
   await register.body?.cancel();
-  assert.equal(t.deps.repos.users.findByUsername("mallory"), undefined, "no account was created");
+  assert.equal(await t.deps.store.users.findByUsername("mallory"), undefined, "no account was created");
 });
 
 Deno.test("rateLimit() fails open on api routes when the store is down, with a rate-limited warning", async () => {

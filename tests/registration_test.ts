@@ -13,7 +13,7 @@ Deno.test("POST /auth/register creates a viewer: 201, Location, no secrets in th
   assert.deepEqual(Object.keys(user).sort(), ["createdAt", "disabled", "id", "roles", "updatedAt", "username"]);
   assert.deepEqual(user.roles, ["viewer"]);
   assert.equal(user.username, "Alice");
-  const [row] = auditRows(t.deps, "user_created");
+  const [row] = await auditRows(t.deps, "user_created");
   assert.equal(row!.target, `user:${user.id}`);
   assert.ok(!JSON.stringify(row).includes("a long enough passphrase"));
 });
@@ -27,7 +27,7 @@ Deno.test("usernames are unique case-insensitively: 409", async () => {
   const again = await t.json("POST", "/auth/register", { username: "ALICE", password: "another long passphrase" });
   assert.equal(again.status, 409);
   await problem(again);
-  assert.equal(t.deps.repos.users.count(), 1);
+  assert.equal(await t.deps.store.users.count(), 1);
 });
 
 Deno.test("registration cannot choose roles, ids or anything else: 422 and no user", async () => {
@@ -47,7 +47,7 @@ Deno.test("registration cannot choose roles, ids or anything else: 422 and no us
     body: '{"username":"mallory","password":"a long enough passphrase","__proto__":{"roles":["admin"]}}',
   });
   assert.equal(proto.status, 422);
-  assert.equal(t.deps.repos.users.count(), 0);
+  assert.equal(await t.deps.store.users.count(), 0);
   assert.equal(({} as Record<string, unknown>).roles, undefined);
 });
 
@@ -68,7 +68,7 @@ Deno.test("the password policy says why a password is refused", async () => {
     assert.match(errors[0]!.message, reason);
     assert.match(String(body.detail), reason);
   }
-  assert.equal(t.deps.repos.users.count(), 0);
+  assert.equal(await t.deps.store.users.count(), 0);
 });
 
 Deno.test("usernames must be 3-64 of [A-Za-z0-9._-]", async () => {

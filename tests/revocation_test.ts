@@ -79,7 +79,7 @@ Deno.test("a revoked role is refused on the very next request, with cached Basic
     assert.match(String((await problem(res)).detail), /products:create/);
   }
   assert.equal(t.kdf.calls, kdfBefore, "the cache still authenticates; it never caches permissions");
-  assert.equal(t.deps.repos.products.list({ after: 0, limit: 10, q: undefined }).length, 1);
+  assert.equal((await t.deps.store.products.list({ after: 0, limit: 10, q: undefined })).length, 1);
 });
 
 Deno.test("disabling a user ends their tokens and cached credentials at once; enabling restores neither", async () => {
@@ -100,7 +100,10 @@ Deno.test("disabling a user ends their tokens and cached credentials at once; en
   await disable.body?.cancel();
   assert.equal(tokenCount(t, user.id), 0);
   assert.equal(t.deps.credentialCache.get(cacheKey), undefined, "the user's cache entry is gone");
-  assert.deepEqual(JSON.parse(auditRows(t.deps, "user_updated")[0]!.detail), { disabled: true, tokensRevoked: 1 });
+  assert.deepEqual(JSON.parse((await auditRows(t.deps, "user_updated"))[0]!.detail), {
+    disabled: true,
+    tokensRevoked: 1,
+  });
 
   const kdfDisabled = t.kdf.calls;
   for (const init of [basic(user), bearer(token)]) {
@@ -137,7 +140,7 @@ Deno.test("deleting a user ends their tokens and cached credentials at once", as
   assert.equal(del.status, 204);
   assert.equal(tokenCount(t, user.id), 0);
   assert.equal(t.deps.credentialCache.get(cacheKey), undefined);
-  assert.equal(JSON.parse(auditRows(t.deps, "user_deleted")[0]!.detail).tokensRevoked, 2);
+  assert.equal(JSON.parse((await auditRows(t.deps, "user_deleted"))[0]!.detail).tokensRevoked, 2);
   for (const init of [basic(user), bearer(token)]) {
     const res = await t.request("/products", init);
     assert.equal(res.status, 401);
@@ -224,13 +227,13 @@ Deno.test("a transparent rehash keeps the credentials cached: the next request c
   await using t = await createTestApp({ env: { APP_PBKDF2_ITERATIONS: String(TEST_ITERATIONS * 2) } });
   const user = await t.user("rehash-me", ["viewer"]);
   const weaker = await new PasswordHasher({ iterations: TEST_ITERATIONS }).hash(user.password);
-  t.deps.repos.users.setPasswordHash(user.id, weaker, "2026-01-01T00:00:00.000Z");
+  await t.deps.store.transaction((tx) => tx.users.setPasswordHash(user.id, weaker, "2026-01-01T00:00:00.000Z"));
 
   const first = await t.request("/products", basic(user));
   assert.equal(first.status, 200);
   await first.body?.cancel();
   assert.equal(t.kdf.calls, 3, "create, verify, rehash");
-  assert.match(t.deps.repos.users.findById(user.id)!.passwordHash, new RegExp(`i=${TEST_ITERATIONS * 2}\\$`));
+  assert.match((await t.deps.store.users.findById(user.id))!.passwordHash, new RegExp(`i=${TEST_ITERATIONS * 2}\\$`));
   const second = await t.request("/products", basic(user));
   assert.equal(second.status, 200);
   await second.body?.cancel();

@@ -64,8 +64,8 @@ Deno.test("POST /roles creates a custom role from the catalogue and records auth
   const role = await res.json();
   assert.equal(role.builtin, false);
   assert.deepEqual(role.permissions, ["audit:read", "products:read"]);
-  assert.deepEqual(t.deps.repos.roles.get("auditor")?.permissions, ["audit:read", "products:read"]);
-  const [row] = auditRows(t.deps, "authz_change");
+  assert.deepEqual((await t.deps.store.roles.get("auditor"))?.permissions, ["audit:read", "products:read"]);
+  const [row] = await auditRows(t.deps, "authz_change");
   assert.equal(row?.actor, admin.id);
   assert.equal(row?.target, "role:auditor");
   assert.equal(row?.status, 201);
@@ -96,9 +96,9 @@ Deno.test("POST /roles refuses unknown permissions, bad names and extra fields w
     const errors = (await problem(res)).errors as { path: string }[];
     assert.ok(errors.some((e) => e.path === path), `${JSON.stringify(body)} → ${JSON.stringify(errors)}`);
   }
-  assert.equal(t.deps.repos.roles.get("ops"), undefined);
-  assert.equal(auditRows(t.deps, "authz_change").length, 0);
-  assert.equal(auditRows(t.deps, "input_validation_fail").length, cases.length);
+  assert.equal(await t.deps.store.roles.get("ops"), undefined);
+  assert.equal((await auditRows(t.deps, "authz_change")).length, 0);
+  assert.equal((await auditRows(t.deps, "input_validation_fail")).length, cases.length);
 });
 
 Deno.test("POST /roles answers 409 for an existing name (built-in included), 403 for a viewer, 401 anonymous", async () => {
@@ -109,21 +109,21 @@ Deno.test("POST /roles answers 409 for an existing name (built-in included), 403
     assert.equal(res.status, 409, name);
     await problem(res);
   }
-  assert.deepEqual(t.deps.repos.roles.get("viewer")?.permissions, ["products:read"]);
-  assert.equal(t.deps.repos.roles.get("admin")?.permissions.length, PERMISSION_NAMES.length);
+  assert.deepEqual((await t.deps.store.roles.get("viewer"))?.permissions, ["products:read"]);
+  assert.equal((await t.deps.store.roles.get("admin"))?.permissions.length, PERMISSION_NAMES.length);
   const forbidden = await t.json("POST", "/roles", { name: "ops", permissions: [] }, auth(viewer));
   assert.equal(forbidden.status, 403);
   await problem(forbidden);
   const anonymous = await t.json("POST", "/roles", { name: "ops", permissions: [] });
   assert.equal(anonymous.status, 401);
   await problem(anonymous);
-  assert.equal(t.deps.repos.roles.get("ops"), undefined);
+  assert.equal(await t.deps.store.roles.get("ops"), undefined);
 });
 
 Deno.test("PUT /roles/:name replaces a custom role; holders get the change on their next request", async () => {
   await using t = await createTestApp();
   const { admin } = await setup(t);
-  t.deps.services.roles.create(null, "stock", { description: "", permissions: ["products:read"] }, {});
+  await t.deps.services.roles.create(null, "stock", { description: "", permissions: ["products:read"] }, {});
   const clerk = await t.user("clerk", ["stock"]);
   const before = await t.json("POST", "/products", { name: "Lamp", priceCents: 1, stock: 1 }, auth(clerk));
   assert.equal(before.status, 403);
@@ -140,7 +140,7 @@ Deno.test("PUT /roles/:name replaces a custom role; holders get the change on th
   const after = await t.json("POST", "/products", { name: "Lamp", priceCents: 1, stock: 1 }, auth(clerk));
   assert.equal(after.status, 201);
   await after.body?.cancel();
-  const [row] = auditRows(t.deps, "authz_change").filter((r) => r.target === "role:stock" && r.status === 200);
+  const [row] = (await auditRows(t.deps, "authz_change")).filter((r) => r.target === "role:stock" && r.status === 200);
   assert.equal(row?.actor, admin.id);
   assert.deepEqual(JSON.parse(row!.detail), {
     action: "update",
@@ -152,16 +152,16 @@ Deno.test("PUT and DELETE on a built-in role are 409 and change nothing", async 
   await using t = await createTestApp();
   const { admin } = await setup(t);
   for (const name of ["admin", "editor", "viewer"]) {
-    const before = t.deps.repos.roles.get(name);
+    const before = await t.deps.store.roles.get(name);
     const put = await t.json("PUT", `/roles/${name}`, { permissions: ["products:read"] }, auth(admin));
     assert.equal(put.status, 409, name);
     assert.match(String((await problem(put)).detail), /Built-in roles cannot be changed/);
     const del = await t.request(`/roles/${name}`, { method: "DELETE", ...auth(admin) });
     assert.equal(del.status, 409, name);
     await problem(del);
-    assert.deepEqual(t.deps.repos.roles.get(name), before);
+    assert.deepEqual(await t.deps.store.roles.get(name), before);
   }
-  assert.equal(auditRows(t.deps, "authz_change").length, 0);
+  assert.equal((await auditRows(t.deps, "authz_change")).length, 0);
 });
 
 Deno.test("PUT /roles/:name: 404 for a missing role, 422 for an unknown permission", async () => {
@@ -170,31 +170,31 @@ Deno.test("PUT /roles/:name: 404 for a missing role, 422 for an unknown permissi
   const missing = await t.json("PUT", "/roles/nosuchrole", { permissions: [] }, auth(admin));
   assert.equal(missing.status, 404);
   await problem(missing);
-  t.deps.services.roles.create(null, "ops", { description: "", permissions: [] }, {});
+  await t.deps.services.roles.create(null, "ops", { description: "", permissions: [] }, {});
   const bad = await t.json("PUT", "/roles/ops", { permissions: ["products:read", "root"] }, auth(admin));
   assert.equal(bad.status, 422);
   await problem(bad);
   const renamed = await t.json("PUT", "/roles/ops", { name: "admin", permissions: [] }, auth(admin));
   assert.equal(renamed.status, 422, "the name is the path, not the body");
   await problem(renamed);
-  assert.deepEqual(t.deps.repos.roles.get("ops")?.permissions, []);
+  assert.deepEqual((await t.deps.store.roles.get("ops"))?.permissions, []);
 });
 
 Deno.test("DELETE /roles/:name deletes an unused custom role; a role in use is 409", async () => {
   await using t = await createTestApp();
   const { admin } = await setup(t);
-  t.deps.services.roles.create(null, "ops", { description: "", permissions: ["products:read"] }, {});
+  await t.deps.services.roles.create(null, "ops", { description: "", permissions: ["products:read"] }, {});
   const holder = await t.user("holder", ["ops"]);
   const inUse = await t.request("/roles/ops", { method: "DELETE", ...auth(admin) });
   assert.equal(inUse.status, 409);
   assert.match(String((await problem(inUse)).detail), /still granted to 1 user/);
-  assert.ok(t.deps.repos.roles.get("ops"));
+  assert.ok(await t.deps.store.roles.get("ops"));
 
-  t.deps.services.accounts.setRoles(null, holder.id, ["viewer"], {});
+  await t.deps.services.accounts.setRoles(null, holder.id, ["viewer"], {});
   const ok = await t.request("/roles/ops", { method: "DELETE", ...auth(admin) });
   assert.equal(ok.status, 204);
-  assert.equal(t.deps.repos.roles.get("ops"), undefined);
-  const [row] = auditRows(t.deps, "authz_change").filter((r) => r.status === 204);
+  assert.equal(await t.deps.store.roles.get("ops"), undefined);
+  const [row] = (await auditRows(t.deps, "authz_change")).filter((r) => r.status === 204);
   assert.equal(row?.target, "role:ops");
   assert.deepEqual(JSON.parse(row!.detail), { action: "delete", permissions: ["products:read"] });
   const again = await t.request("/roles/ops", { method: "DELETE", ...auth(admin) });

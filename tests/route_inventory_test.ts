@@ -44,7 +44,7 @@ Deno.test("the README lists every declared route with the access its guard gives
 Deno.test("the inventory fails for a route added to the real app without a guard", async () => {
   await using t = await createTestApp();
   const app = createApp(t.deps);
-  app.get("/debug/users", (c) => c.json(t.deps.repos.users.list(0, 100)));
+  app.get("/debug/users", async (c) => c.json(await t.deps.store.users.list(0, 100)));
   assert.deepEqual(inventoryProblems(app), [
     "GET /debug/users: no guard (requirePermission, requireUser or publicRoute)",
     "GET /debug/users: not declared with defineRoute (no rate-limit policy, no documentation)",

@@ -12,7 +12,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { AuditLog } from "../src/audit/audit_log.ts";
-import { openDatabase } from "../src/db/database.ts";
+import { openDatabase } from "../src/db/sqlite/database.ts";
+import { openSQLiteStore } from "../src/db/sqlite/sqlite_store.ts";
 import { basicAuth } from "./helpers.ts";
 import { freePort, jsonLines, type ServerProcess, startServer } from "./e2e_helpers.ts";
 
@@ -60,19 +61,20 @@ async function refusedAt(port: number, timeoutMs: number): Promise<number> {
 }
 
 /** The database after the process is gone: integrity, WAL state, audit chain and its last row. */
-function inspect(dir: string) {
+async function inspect(dir: string) {
   const path = `${dir}/data/app.db`;
   const walLeft = existsSync(`${path}-wal`) ? Deno.statSync(`${path}-wal`).size : 0;
   const db = openDatabase(path, { readOnly: true });
   try {
     const integrity = db.prepare("PRAGMA integrity_check").all<{ integrity_check: string }>();
-    const audit = new AuditLog(db);
+    await using store = await openSQLiteStore(path, { readOnly: true });
+    const audit = new AuditLog(store);
     const last = db.prepare("SELECT event, detail FROM audit_log ORDER BY seq DESC LIMIT 1")
       .get<{ event: string; detail: string }>()!;
     return {
       walLeft,
       integrity: integrity.map((row) => row.integrity_check),
-      chain: audit.verify(),
+      chain: await audit.verify(),
       last: { event: last.event, detail: JSON.parse(last.detail) as Record<string, unknown> },
     };
   } finally {
@@ -113,7 +115,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       if (exitCode === null) await server.stop("SIGKILL");
     }
 
-    const state = inspect(server.dir);
+    const state = await inspect(server.dir);
     await Deno.remove(server.dir, { recursive: true });
     assert.deepEqual(state.integrity, ["ok"]);
     assert.equal(state.walLeft, 0, "a clean close checkpoints and removes the WAL");
@@ -154,7 +156,7 @@ Deno.test("past APP_SHUTDOWN_TIMEOUT_MS a stopping server stops waiting and exit
   } finally {
     if (exitCode === null) await server.stop("SIGKILL");
   }
-  const state = inspect(server.dir);
+  const state = await inspect(server.dir);
   await Deno.remove(server.dir, { recursive: true });
   assert.deepEqual(state.integrity, ["ok"]);
   assert.equal(state.chain.ok, true);

@@ -32,9 +32,9 @@ Deno.test("only the SHA-256 of a token is stored, and the token never enters the
   const { token } = await login(t, await t.user("alice"));
   const rows = t.db.prepare("SELECT hash FROM tokens").all<{ hash: string }>();
   assert.deepEqual(rows.map((r) => r.hash), [hashToken(token)]);
-  const dump = JSON.stringify(t.deps.audit.query({ afterSeq: 0, limit: 1000 }));
+  const dump = JSON.stringify(await t.deps.audit.query({ afterSeq: 0, limit: 1000 }));
   assert.ok(!dump.includes(token));
-  assert.equal(auditRows(t.deps, "authn_token_created").length, 1);
+  assert.equal((await auditRows(t.deps, "authn_token_created")).length, 1);
 });
 
 Deno.test("a bearer token authenticates like the password, without any KDF", async () => {
@@ -63,7 +63,7 @@ Deno.test("POST /auth/logout revokes the token server-side", async () => {
   assert.equal((await t.request("/auth/logout", { method: "POST", ...bearer(token) })).status, 204);
   assert.equal((await t.request("/auth/me", bearer(token))).status, 401);
   assert.equal(t.db.prepare("SELECT count(*) AS n FROM tokens").get<{ n: number }>()!.n, 0);
-  assert.equal(auditRows(t.deps, "authn_token_revoked").length, 1);
+  assert.equal((await auditRows(t.deps, "authn_token_revoked")).length, 1);
 });
 
 Deno.test("POST /auth/logout with Basic credentials is a 400: there is no token to revoke", async () => {
@@ -110,16 +110,16 @@ Deno.test("changing the password revokes every token of the user", async () => {
   assert.equal(response.status, 204);
   assert.equal((await t.request("/auth/me", bearer(first))).status, 401);
   assert.equal((await t.request("/auth/me", bearer(second))).status, 401);
-  assert.equal(auditRows(t.deps, "authn_password_change").length, 1);
+  assert.equal((await auditRows(t.deps, "authn_password_change")).length, 1);
 });
 
 Deno.test("disabling a user revokes their tokens at once", async () => {
   await using t = await createTestApp();
   const { token } = await login(t, await t.user("alice"));
-  const id = t.deps.repos.users.findByUsername("alice")!.id;
-  t.db.tx(() => {
-    t.deps.repos.users.setDisabled(id, true, new Date().toISOString());
-    t.deps.authenticator.revokeAllCredentials(id);
+  const id = (await t.deps.store.users.findByUsername("alice"))!.id;
+  await t.deps.store.transaction(async (tx) => {
+    await tx.users.setDisabled(id, true, new Date().toISOString());
+    await t.deps.authenticator.revokeAllCredentials(tx, id);
   });
   assert.equal((await t.request("/auth/me", bearer(token))).status, 401);
 });
@@ -127,7 +127,8 @@ Deno.test("disabling a user revokes their tokens at once", async () => {
 Deno.test("a token of a disabled user is refused even if it was not revoked", async () => {
   await using t = await createTestApp();
   const { token } = await login(t, await t.user("alice"));
-  t.deps.repos.users.setDisabled(t.deps.repos.users.findByUsername("alice")!.id, true, new Date().toISOString());
+  const id = (await t.deps.store.users.findByUsername("alice"))!.id;
+  await t.deps.store.transaction((tx) => tx.users.setDisabled(id, true, new Date().toISOString()));
   assert.equal((await t.request("/auth/me", bearer(token))).status, 401);
 });
 
@@ -149,7 +150,10 @@ Deno.test("PUT /auth/password refuses a wrong current password (403), a weak new
   }, auth);
   assert.equal(same.status, 422);
   assert.match(String((await problem(same)).detail), /must differ/);
-  assert.equal(await t.deps.hasher.verify(alice.password, t.deps.repos.users.findById(alice.id)!.passwordHash), true);
+  assert.equal(
+    await t.deps.hasher.verify(alice.password, (await t.deps.store.users.findById(alice.id))!.passwordHash),
+    true,
+  );
 });
 
 Deno.test("a login deletes the tokens that expired meanwhile, idle or absolute, and keeps live ones", async () => {
@@ -166,7 +170,7 @@ Deno.test("a login deletes the tokens that expired meanwhile, idle or absolute, 
   assert.equal(count(), 2);
   await login(t, bob);
   assert.equal(count(), 2, "the idle token is gone, the busy one and the new one remain");
-  assert.equal(t.deps.repos.tokens.find(hashToken(idle)), undefined);
+  assert.equal(await t.deps.store.tokens.find(hashToken(idle)), undefined);
   t.clock.advance(12 * 3_600_000);
   await login(t, alice);
   assert.equal(count(), 1, "past 12 h every older token is gone; only the new one remains");

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { AuditLog } from "../src/audit/audit_log.ts";
-import { openDatabase } from "../src/db/database.ts";
-import { loadMigrations, migrate } from "../src/db/migrate.ts";
-import { createUsersRepo } from "../src/db/users_repo.ts";
+import { openDatabase } from "../src/db/sqlite/database.ts";
+import { loadMigrations, migrate } from "../src/db/sqlite/migrate.ts";
+import { createUsersRepo } from "../src/db/sqlite/users_repo.ts";
 
 const HASH = "$pbkdf2-sha256$i=1000$c2FsdA$aGFzaA";
 const NOW = "2026-01-01T00:00:00.000Z";
@@ -30,9 +29,14 @@ Deno.test("sql/003 starts above the ids the audit log names, so users deleted be
     "INSERT INTO users (username, password_hash, created_at, updated_at) VALUES (:u, :h, :n, :n)",
   );
   for (const u of ["alpha", "bravo", "charlie"]) insert.run({ u, h: HASH, n: NOW });
-  const audit = new AuditLog(db);
-  audit.append({ event: "user_created", target: "user:3" });
-  audit.append({ event: "authz_change", actor: 3, target: "role:ops" });
+  // Two audit rows naming user 3 (as target, then as actor); their hashes do not matter here.
+  const row = db.prepare(
+    `INSERT INTO audit_log (seq, ts, event, level, actor, target, detail, prev_hash, hash)
+     VALUES (:seq, :ts, :event, 'info', :actor, :target, '{}', :hash, :hash)`,
+  );
+  const hash = "0".repeat(64);
+  row.run({ seq: 1, ts: NOW, event: "user_created", actor: null, target: "user:3", hash });
+  row.run({ seq: 2, ts: NOW, event: "authz_change", actor: 3, target: "role:ops", hash });
   db.exec("DELETE FROM users WHERE id = 3");
 
   migrate(db, all);

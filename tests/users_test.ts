@@ -10,8 +10,8 @@ async function admins(t: TestApp) {
   };
 }
 
-function rolesOf(t: TestApp, id: number): string[] {
-  return t.deps.repos.users.rolesOf(id);
+function rolesOf(t: TestApp, id: number): Promise<string[]> {
+  return t.deps.store.users.rolesOf(id);
 }
 
 Deno.test("GET /users lists users without any secret field", async () => {
@@ -40,7 +40,7 @@ Deno.test("GET /users pages with cursors: every user exactly once, in id order, 
   await using t = await createTestApp();
   const { admin } = await admins(t);
   for (let i = 0; i < 9; i++) await t.user(`member${i}`);
-  const expected = t.deps.repos.users.list(0, 1000).map((u) => u.id);
+  const expected = (await t.deps.store.users.list(0, 1000)).map((u) => u.id);
   assert.equal(expected.length, 11);
 
   const seen: number[] = [];
@@ -56,7 +56,7 @@ Deno.test("GET /users pages with cursors: every user exactly once, in id order, 
     cursor = body.nextCursor;
     pages++;
     // Deleting a user already listed must not shift later pages (keyset paging, not offsets).
-    if (pages === 2) t.deps.services.accounts.delete(null, seen[1]!, { client: "test" });
+    if (pages === 2) await t.deps.services.accounts.delete(null, seen[1]!, { client: "test" });
   } while (cursor !== null);
   assert.equal(pages, 4);
   assert.deepEqual(seen, expected);
@@ -82,7 +82,7 @@ Deno.test("GET /users refuses a forged cursor, a bad limit and unknown parameter
     assert.equal(body.type, "urn:secure-api:problem:validation-failed");
     assert.ok(Array.isArray(body.errors), query);
   }
-  assert.equal(auditRows(t.deps, "input_validation_fail").length, 6);
+  assert.equal((await auditRows(t.deps, "input_validation_fail")).length, 6);
 });
 
 Deno.test("GET /users needs users:read: 401 anonymous with a challenge, 403 for a viewer", async () => {
@@ -95,7 +95,7 @@ Deno.test("GET /users needs users:read: 401 anonymous with a challenge, 403 for 
   const forbidden = await t.request("/users", auth(viewer));
   assert.equal(forbidden.status, 403);
   assert.match(String((await problem(forbidden)).detail), /users:read/);
-  const [fail] = auditRows(t.deps, "authz_fail");
+  const [fail] = await auditRows(t.deps, "authz_fail");
   assert.equal(fail?.actor, viewer.id);
   assert.equal(fail?.path, "/users");
 });
@@ -125,8 +125,8 @@ Deno.test("PUT /users/:id/roles replaces the roles and records authz_change", as
   const res = await t.json("PUT", `/users/${viewer.id}/roles`, { roles: ["editor", "viewer", "editor"] }, auth(admin));
   assert.equal(res.status, 200);
   assert.deepEqual((await res.json()).roles, ["editor", "viewer"]);
-  assert.deepEqual(rolesOf(t, viewer.id), ["editor", "viewer"]);
-  const [row] = auditRows(t.deps, "authz_change");
+  assert.deepEqual(await rolesOf(t, viewer.id), ["editor", "viewer"]);
+  const [row] = await auditRows(t.deps, "authz_change");
   assert.equal(row?.actor, admin.id);
   assert.equal(row?.target, `user:${viewer.id}`);
   assert.equal(row?.method, "PUT");
@@ -157,8 +157,8 @@ Deno.test("PUT /users/:id/roles refuses bad input with 415 and 422, leaving the 
   });
   assert.equal(plain.status, 415);
   await problem(plain);
-  assert.deepEqual(rolesOf(t, viewer.id), ["viewer"]);
-  assert.equal(auditRows(t.deps, "authz_change").length, 0);
+  assert.deepEqual(await rolesOf(t, viewer.id), ["viewer"]);
+  assert.equal((await auditRows(t.deps, "authz_change")).length, 0);
 });
 
 Deno.test("PUT /users/:id/roles answers 404 for a missing user and 403 for a viewer", async () => {
@@ -170,7 +170,7 @@ Deno.test("PUT /users/:id/roles answers 404 for a missing user and 403 for a vie
   const forbidden = await t.json("PUT", `/users/${viewer.id}/roles`, { roles: ["admin"] }, auth(viewer));
   assert.equal(forbidden.status, 403);
   await problem(forbidden);
-  assert.deepEqual(rolesOf(t, viewer.id), ["viewer"]);
+  assert.deepEqual(await rolesOf(t, viewer.id), ["viewer"]);
 });
 
 Deno.test("PUT /users/:id/roles: nobody changes their own roles, not even an admin", async () => {
@@ -180,8 +180,8 @@ Deno.test("PUT /users/:id/roles: nobody changes their own roles, not even an adm
   const res = await t.json("PUT", `/users/${admin.id}/roles`, { roles: ["viewer"] }, auth(admin));
   assert.equal(res.status, 403);
   assert.match(String((await problem(res)).detail), /your own roles/);
-  assert.deepEqual(rolesOf(t, admin.id), ["admin"]);
-  assert.equal(auditRows(t.deps, "authz_fail").length, 1);
+  assert.deepEqual(await rolesOf(t, admin.id), ["admin"]);
+  assert.equal((await auditRows(t.deps, "authz_fail")).length, 1);
 });
 
 Deno.test("the last active admin cannot be demoted (409), but can be once another admin exists", async () => {
@@ -193,27 +193,27 @@ Deno.test("the last active admin cannot be demoted (409), but can be once anothe
   await refused.body?.cancel();
 
   // A second admin who is disabled does not count.
-  t.deps.services.accounts.setRoles(null, other.id, ["admin"], { client: "test" });
-  t.deps.services.accounts.setDisabled(null, other.id, true, { client: "test" });
+  await t.deps.services.accounts.setRoles(null, other.id, ["admin"], { client: "test" });
+  await t.deps.services.accounts.setDisabled(null, other.id, true, { client: "test" });
   const third = await t.user("third-admin", ["admin"]);
   const ok = await t.json("PUT", `/users/${admin.id}/roles`, { roles: ["viewer"] }, auth(third));
   assert.equal(ok.status, 200);
   await ok.body?.cancel();
-  assert.deepEqual(rolesOf(t, admin.id), ["viewer"]);
+  assert.deepEqual(await rolesOf(t, admin.id), ["viewer"]);
 
   // Now `third` is the last active admin; `other` is disabled and cannot act. The operator cannot demote it either.
   const conflict = () => t.deps.services.accounts.setRoles(null, third.id, ["editor"], { client: "cli" });
-  assert.throws(conflict, { kind: "conflict", message: "You cannot demote the last active admin." });
-  assert.deepEqual(rolesOf(t, third.id), ["admin"]);
+  await assert.rejects(conflict, { kind: "conflict", message: "You cannot demote the last active admin." });
+  assert.deepEqual(await rolesOf(t, third.id), ["admin"]);
 });
 
 Deno.test("demoting the last active admin through the API is a 409 problem", async () => {
   await using t = await createTestApp();
   const admin = await t.user("only-admin", ["admin"]);
   // A user who holds every permission through a custom role, but not the admin role.
-  t.deps.services.roles.create(null, "everything", {
+  await t.deps.services.roles.create(null, "everything", {
     description: "",
-    permissions: [...t.deps.repos.roles.get("admin")!.permissions],
+    permissions: [...(await t.deps.store.roles.get("admin"))!.permissions],
   }, {});
   const peer = await t.user("peer", ["everything"]);
   const res = await t.json("PUT", `/users/${admin.id}/roles`, { roles: ["everything"] }, auth(peer));
@@ -221,7 +221,7 @@ Deno.test("demoting the last active admin through the API is a 409 problem", asy
   const body = await problem(res);
   assert.equal(body.type, "urn:secure-api:problem:conflict");
   assert.match(String(body.detail), /last active admin/);
-  assert.deepEqual(rolesOf(t, admin.id), ["admin"]);
+  assert.deepEqual(await rolesOf(t, admin.id), ["admin"]);
 });
 
 Deno.test("POST /users/:id/disable and /enable flip the flag and record user_updated", async () => {
@@ -230,12 +230,12 @@ Deno.test("POST /users/:id/disable and /enable flip the flag and record user_upd
   const disabled = await t.request(`/users/${viewer.id}/disable`, { method: "POST", ...auth(admin) });
   assert.equal(disabled.status, 200);
   assert.equal((await disabled.json()).disabled, true);
-  assert.equal(t.deps.repos.users.findById(viewer.id)?.disabled, true);
+  assert.equal((await t.deps.store.users.findById(viewer.id))?.disabled, true);
   const enabled = await t.request(`/users/${viewer.id}/enable`, { method: "POST", ...auth(admin) });
   assert.equal(enabled.status, 200);
   assert.equal((await enabled.json()).disabled, false);
-  assert.equal(t.deps.repos.users.findById(viewer.id)?.disabled, false);
-  const rows = auditRows(t.deps, "user_updated");
+  assert.equal((await t.deps.store.users.findById(viewer.id))?.disabled, false);
+  const rows = await auditRows(t.deps, "user_updated");
   assert.deepEqual(rows.map((r) => [r.actor, r.target, r.path, JSON.parse(r.detail).disabled]), [
     [admin.id, `user:${viewer.id}`, `/users/${viewer.id}/disable`, true],
     [admin.id, `user:${viewer.id}`, `/users/${viewer.id}/enable`, false],
@@ -252,21 +252,21 @@ Deno.test("POST /users/:id/disable: 404 missing, 403 self, 409 last admin, 200 w
   assert.equal(self.status, 403);
   assert.match(String((await problem(self)).detail), /your own account/);
 
-  t.deps.services.roles.create(null, "everything", {
+  await t.deps.services.roles.create(null, "everything", {
     description: "",
-    permissions: [...t.deps.repos.roles.get("admin")!.permissions],
+    permissions: [...(await t.deps.store.roles.get("admin"))!.permissions],
   }, {});
   const peer = await t.user("peer", ["everything"]);
   const last = await t.request(`/users/${admin.id}/disable`, { method: "POST", ...auth(peer) });
   assert.equal(last.status, 409);
   assert.match(String((await problem(last)).detail), /cannot disable the last active admin/);
-  assert.equal(t.deps.repos.users.findById(admin.id)?.disabled, false);
+  assert.equal((await t.deps.store.users.findById(admin.id))?.disabled, false);
 
   await t.user("deputy", ["admin"]);
   const ok = await t.request(`/users/${admin.id}/disable`, { method: "POST", ...auth(peer) });
   assert.equal(ok.status, 200);
   await ok.body?.cancel();
-  assert.equal(t.deps.repos.users.findById(admin.id)?.disabled, true);
+  assert.equal((await t.deps.store.users.findById(admin.id))?.disabled, true);
 });
 
 Deno.test("DELETE /users/:id removes the user and records user_deleted", async () => {
@@ -275,20 +275,20 @@ Deno.test("DELETE /users/:id removes the user and records user_deleted", async (
   const res = await t.request(`/users/${viewer.id}`, { method: "DELETE", ...auth(admin) });
   assert.equal(res.status, 204);
   assert.equal(await res.text(), "");
-  assert.equal(t.deps.repos.users.findById(viewer.id), undefined);
-  assert.deepEqual(rolesOf(t, viewer.id), []);
+  assert.equal(await t.deps.store.users.findById(viewer.id), undefined);
+  assert.deepEqual(await rolesOf(t, viewer.id), []);
   const gone = await t.request(`/users/${viewer.id}`, auth(admin));
   assert.equal(gone.status, 404);
   await problem(gone);
   const again = await t.request(`/users/${viewer.id}`, { method: "DELETE", ...auth(admin) });
   assert.equal(again.status, 404);
   await problem(again);
-  const [row] = auditRows(t.deps, "user_deleted");
+  const [row] = await auditRows(t.deps, "user_deleted");
   assert.equal(row?.actor, admin.id);
   assert.equal(row?.target, `user:${viewer.id}`);
   assert.equal(row?.status, 204);
   assert.deepEqual(JSON.parse(row!.detail), { username: "vera", roles: ["viewer"], tokensRevoked: 0 });
-  assert.equal(t.deps.audit.verify().ok, true);
+  assert.equal((await t.deps.audit.verify()).ok, true);
 });
 
 Deno.test("DELETE /users/:id: 403 self, 409 last admin, 204 once another admin exists", async () => {
@@ -297,25 +297,25 @@ Deno.test("DELETE /users/:id: 403 self, 409 last admin, 204 once another admin e
   const self = await t.request(`/users/${admin.id}`, { method: "DELETE", ...auth(admin) });
   assert.equal(self.status, 403);
   await problem(self);
-  t.deps.services.roles.create(null, "everything", {
+  await t.deps.services.roles.create(null, "everything", {
     description: "",
-    permissions: [...t.deps.repos.roles.get("admin")!.permissions],
+    permissions: [...(await t.deps.store.roles.get("admin"))!.permissions],
   }, {});
   const peer = await t.user("peer", ["everything"]);
   const last = await t.request(`/users/${admin.id}`, { method: "DELETE", ...auth(peer) });
   assert.equal(last.status, 409);
   assert.match(String((await problem(last)).detail), /cannot delete the last active admin/);
-  assert.ok(t.deps.repos.users.findById(admin.id));
+  assert.ok(await t.deps.store.users.findById(admin.id));
   await t.user("deputy", ["admin"]);
   const ok = await t.request(`/users/${admin.id}`, { method: "DELETE", ...auth(peer) });
   assert.equal(ok.status, 204);
-  assert.equal(t.deps.repos.users.findById(admin.id), undefined);
+  assert.equal(await t.deps.store.users.findById(admin.id), undefined);
 });
 
 Deno.test("a users:manage holder cannot disable, delete or re-role a full admin (403)", async () => {
   await using t = await createTestApp();
   const { admin, viewer } = await admins(t);
-  t.deps.services.roles.create(null, "helpdesk", {
+  await t.deps.services.roles.create(null, "helpdesk", {
     description: "",
     permissions: ["users:read", "users:manage", "products:read"],
   }, {});
@@ -331,8 +331,8 @@ Deno.test("a users:manage holder cannot disable, delete or re-role a full admin 
     assert.equal(res.status, 403, `${method} ${path}`);
     assert.match(String((await problem(res)).detail), /holds permissions you do not hold/);
   }
-  assert.equal(t.deps.repos.users.findById(admin.id)?.disabled, false);
-  assert.deepEqual(rolesOf(t, admin.id), ["admin"]);
+  assert.equal((await t.deps.store.users.findById(admin.id))?.disabled, false);
+  assert.deepEqual(await rolesOf(t, admin.id), ["admin"]);
   // The same holder may manage a user who holds nothing beyond their own permissions.
   const ok = await t.request(`/users/${viewer.id}/disable`, { method: "POST", ...auth(desk) });
   assert.equal(ok.status, 200);
@@ -346,5 +346,5 @@ Deno.test("a wrong method on a user route is a 405 problem with Allow", async ()
   assert.equal(res.status, 405);
   assert.deepEqual(res.headers.get("Allow")?.split(", ").sort(), ["DELETE", "GET", "HEAD"]);
   await problem(res);
-  assert.equal(t.deps.repos.users.findById(viewer.id)?.disabled, false);
+  assert.equal((await t.deps.store.users.findById(viewer.id))?.disabled, false);
 });

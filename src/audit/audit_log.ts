@@ -2,30 +2,29 @@
  * The audit log: the `audit_log` table is the system of record, and every row
  * is also written as one JSON log line once its transaction commits.
  *
- * Call {@link AuditLog.append} inside the same `db.tx()` as the change it
- * describes: the change and its record commit together or not at all. Event
- * names follow the OWASP Logging Vocabulary (`events.ts`). Untrusted strings
- * are sanitised here, once, for both outputs. Secrets never enter: callers
- * pass ids and names, and the logger's redaction is a second line of
- * defence. Storage is `src/db/audit_repo.ts`; verification `verify.ts`.
+ * A change and its record commit together or not at all: a service calls
+ * {@link AuditLog.appendIn} with the transaction that makes the change.
+ * {@link AuditLog.append} opens a transaction of its own for events that
+ * change nothing else (a failed login, a refused request). Either way the
+ * head is read after `lockHead()` inside the transaction, so concurrent
+ * writers — requests, the admin CLI, other instances — form one chain.
+ *
+ * Event names follow the OWASP Logging Vocabulary (`events.ts`). Untrusted
+ * strings are sanitised here, once, for both outputs. Secrets never enter:
+ * callers pass ids and names, and the logger's redaction is a second line of
+ * defence. Verification is `verify.ts`; storage is the data store's.
  */
 import type { Logger } from "@logtape/logtape";
-import {
-  type AuditPageQuery,
-  type AuditRange,
-  type AuditRepo,
-  type AuditRow,
-  createAuditRepo,
-} from "../db/audit_repo.ts";
-import type { Database } from "../db/database.ts";
+import type { AuditPageQuery, AuditRange, AuditRow } from "../db/records.ts";
+import type { DataStore, StoreReads, Transaction } from "../db/store.ts";
 import { type Clock, isoNow } from "../util/clock.ts";
 import { type AuditEntry, levelOf } from "./events.ts";
 import {
   canonicalJSON,
   chainHash,
+  ChainVerifier,
   GENESIS_HASH,
   type KnownHead,
-  verifyChain,
   type VerifyResult,
 } from "./hash_chain.ts";
 import { sanitizeText, sanitizeValue } from "./sanitize.ts";
@@ -64,72 +63,72 @@ function text(value: string | null | undefined, max?: number): string | null {
   return value === undefined || value === null ? null : sanitizeText(value, max);
 }
 
-/** The audit log over one database. */
+/** The audit log over one data store. */
 export class AuditLog {
-  readonly #db: Database;
-  readonly #rows: AuditRepo;
+  readonly #store: DataStore;
   readonly #clock: Clock;
   readonly #logger: Logger | null;
   readonly #headEvery: number;
   /** The newest row this instance committed: a head that must stay in the chain. */
   #lastWritten: KnownHead | null = null;
 
-  constructor(db: Database, options: AuditLogOptions = {}) {
+  constructor(store: DataStore, options: AuditLogOptions = {}) {
     const { clock = Date.now, logger = null, headEvery = 1000 } = options;
-    this.#db = db;
-    this.#rows = createAuditRepo(db);
+    this.#store = store;
     this.#clock = clock;
     this.#logger = logger;
     this.#headEvery = headEvery;
   }
 
   /** The newest row's `seq` and `hash`, or null for an empty log. */
-  head(): KnownHead | null {
-    return this.#rows.head();
+  head(): Promise<KnownHead | null> {
+    return this.#store.audit.head();
+  }
+
+  /** Records one event in a transaction of its own; resolves to its row once committed. */
+  async append(entry: AuditEntry): Promise<AuditRecord> {
+    return (await this.appendMany([entry]))[0]!;
+  }
+
+  /** Records several events in one transaction of their own (one fsync for the batch). */
+  appendMany(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+    return this.#store.transaction((tx) => this.appendIn(tx, ...entries));
   }
 
   /**
-   * Appends one event and returns its row. Joins the caller's transaction
-   * (or opens one), reading the head inside it, so concurrent writers —
-   * the server and the admin CLI — still form one chain.
+   * Records events in the caller's transaction `tx`, with the change they
+   * describe: the rows commit with it, or not at all, and their log lines
+   * are written only once it has committed.
    */
-  append(entry: AuditEntry): AuditRecord {
-    return this.appendMany([entry])[0]!;
-  }
-
-  /** Appends several events in one transaction (one fsync for the batch). */
-  appendMany(entries: readonly AuditEntry[]): AuditRecord[] {
-    const rows = this.#db.tx(() => {
-      const head = this.#rows.head();
-      let seq = head?.seq ?? 0;
-      let prevHash = head?.hash ?? GENESIS_HASH;
-      const written: AuditRecord[] = [];
-      // One timestamp for the batch: its rows commit together.
-      const ts = isoNow(this.#clock);
-      for (const entry of entries) {
-        seq++;
-        const fields = {
-          seq,
-          ts,
-          event: entry.event,
-          level: levelOf(entry),
-          actor: entry.actor ?? null,
-          client: text(entry.client, 64),
-          method: text(entry.method, 16),
-          path: text(entry.path),
-          status: entry.status ?? null,
-          requestId: text(entry.requestId, 64),
-          target: text(entry.target),
-          detail: canonicalJSON(sanitizeValue(entry.detail ?? {})),
-        };
-        const row = { ...fields, prevHash, hash: chainHash(prevHash, fields) };
-        written.push(row);
-        prevHash = row.hash;
-      }
-      this.#rows.insert(written);
-      return written;
-    });
-    this.#db.afterCommit(() => {
+  async appendIn(tx: Transaction, ...entries: AuditEntry[]): Promise<AuditRecord[]> {
+    const head = await tx.audit.lockHead();
+    let seq = head?.seq ?? 0;
+    let prevHash = head?.hash ?? GENESIS_HASH;
+    const rows: AuditRecord[] = [];
+    // One timestamp for the batch: its rows commit together.
+    const ts = isoNow(this.#clock);
+    for (const entry of entries) {
+      seq++;
+      const fields = {
+        seq,
+        ts,
+        event: entry.event,
+        level: levelOf(entry),
+        actor: entry.actor ?? null,
+        client: text(entry.client, 64),
+        method: text(entry.method, 16),
+        path: text(entry.path),
+        status: entry.status ?? null,
+        requestId: text(entry.requestId, 64),
+        target: text(entry.target),
+        detail: canonicalJSON(sanitizeValue(entry.detail ?? {})),
+      };
+      const row = { ...fields, prevHash, hash: chainHash(prevHash, fields) };
+      rows.push(row);
+      prevHash = row.hash;
+    }
+    await tx.audit.insert(rows);
+    tx.afterCommit(() => {
       const last = rows[rows.length - 1];
       if (last && last.seq > (this.#lastWritten?.seq ?? 0)) this.#lastWritten = { seq: last.seq, hash: last.hash };
       this.#emit(rows);
@@ -142,34 +141,41 @@ export class AuditLog {
     for (const row of rows) {
       const { detail, ...rest } = row;
       this.#logger.info("audit {event}", { event: row.event, audit: { ...rest, detail: parseDetail(detail) } });
-      if (row.seq % this.#headEvery === 0) this.logHead();
+      if (row.seq % this.#headEvery === 0) this.#logHeadAt({ seq: row.seq, hash: row.hash });
     }
   }
 
-  /** Writes the current head to the log (at start-up, periodically, at shutdown). */
-  logHead(): void {
-    const head = this.head();
+  #logHeadAt(head: KnownHead | null): void {
     this.#logger?.info("audit chain head {seq}", { auditHead: head, seq: head?.seq ?? 0 });
   }
 
-  /** Every row in `seq` order, streamed (constant memory for any log size). */
-  rows(): IterableIterator<AuditRecord> {
-    return this.#rows.all();
+  /** Writes the current head to the log (at start-up, periodically, at shutdown). */
+  async logHead(): Promise<void> {
+    this.#logHeadAt(await this.head());
+  }
+
+  /** Every row in `seq` order, streamed in chunks (constant memory for any log size). */
+  rows(): AsyncIterable<AuditRecord> {
+    return this.#store.audit.rows();
   }
 
   /**
-   * Recomputes the whole chain in one go; see {@link verifyChain}. Besides
-   * `knownHeads`, the newest row this instance wrote must still be there, so
-   * a running server notices its own tail being cut. Blocks for the whole
-   * log: tools use it; the server uses {@link AuditLog.verifyInChunks}.
+   * Recomputes the whole chain, streaming every row; see `verifyChain`.
+   * Besides `knownHeads`, the newest row this instance wrote must still be
+   * there, so a running server notices its own tail being cut. Tools run it
+   * inside a snapshot (`reads`); the server uses {@link AuditLog.verifyInChunks}.
    */
-  verify(knownHeads: readonly KnownHead[] = []): VerifyResult {
-    return verifyChain(this.rows(), this.#withOwnHead(knownHeads));
+  async verify(knownHeads: readonly KnownHead[] = [], reads: StoreReads = this.#store): Promise<VerifyResult> {
+    const verifier = new ChainVerifier(this.#withOwnHead(knownHeads));
+    for await (const row of reads.audit.rows()) {
+      if (!verifier.push(row)) break;
+    }
+    return verifier.result();
   }
 
   /** The same verification, a chunk at a time with pauses between (see `verify.ts`). */
   verifyInChunks(options: ChunkedVerifyOptions = {}): Promise<VerifyResult> {
-    return verifyInChunks(this.#rows, { ...options, knownHeads: this.#withOwnHead(options.knownHeads ?? []) });
+    return verifyInChunks(this.#store.audit, { ...options, knownHeads: this.#withOwnHead(options.knownHeads ?? []) });
   }
 
   #withOwnHead(knownHeads: readonly KnownHead[]): KnownHead[] {
@@ -180,12 +186,12 @@ export class AuditLog {
    * A page of rows matching `query` in date order (`ts`, then `seq`),
    * starting after row `afterSeq`. Empty when that row does not exist.
    */
-  query(query: AuditQuery): AuditRecord[] {
-    return this.#rows.page(query);
+  query(query: AuditQuery): Promise<AuditRecord[]> {
+    return this.#store.audit.page(query);
   }
 
   /** The rows with `since ≤ ts < until` in chain (`seq`) order, streamed: for exports. */
-  range(range: AuditRange = {}): IterableIterator<AuditRecord> {
-    return this.#rows.range(range);
+  range(range: AuditRange = {}): AsyncIterable<AuditRecord> {
+    return this.#store.audit.rows(range);
   }
 }

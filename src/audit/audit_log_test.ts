@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { getLogger } from "@logtape/logtape";
-import { openDatabase } from "../db/database.ts";
-import { loadMigrations, migrate } from "../db/migrate.ts";
-import { testDatabase } from "../../tests/helpers.ts";
+import { testStore } from "../../tests/helpers.ts";
 import { captureLogs } from "../../tests/log_capture.ts";
 import { AuditLog, parseDetail } from "./audit_log.ts";
 import { GENESIS_HASH } from "./hash_chain.ts";
@@ -10,35 +8,34 @@ import { GENESIS_HASH } from "./hash_chain.ts";
 const fixedClock = () => Date.parse("2026-03-01T12:00:00.000Z");
 
 Deno.test("AuditLog.append() chains rows from the genesis hash", async () => {
-  const db = await testDatabase();
-  const audit = new AuditLog(db, { clock: fixedClock });
-  const first = audit.append({ event: "sys_startup", client: "local" });
-  const second = audit.append({ event: "product_created", actor: 3, status: 201, target: "product:1" });
+  await using store = await testStore();
+  const audit = new AuditLog(store, { clock: fixedClock });
+  const first = await audit.append({ event: "sys_startup", client: "local" });
+  const second = await audit.append({ event: "product_created", actor: 3, status: 201, target: "product:1" });
   assert.equal(first.seq, 1);
   assert.equal(first.prevHash, GENESIS_HASH);
   assert.equal(second.seq, 2);
   assert.equal(second.prevHash, first.hash);
   assert.equal(first.ts, "2026-03-01T12:00:00.000Z");
   assert.equal(second.level, "info");
-  assert.deepEqual(audit.head(), { seq: 2, hash: second.hash });
-  assert.deepEqual(audit.verify(), { ok: true, checked: 2, head: { seq: 2, hash: second.hash } });
-  db.close();
+  assert.deepEqual(await audit.head(), { seq: 2, hash: second.hash });
+  assert.deepEqual(await audit.verify(), { ok: true, checked: 2, head: { seq: 2, hash: second.hash } });
 });
 
 Deno.test("AuditLog.append() gives failures and crashes their default level", async () => {
-  const db = await testDatabase();
-  const audit = new AuditLog(db);
-  assert.equal(audit.append({ event: "authn_login_fail" }).level, "warning");
-  assert.equal(audit.append({ event: "authn_login_lock" }).level, "critical");
-  assert.equal(audit.append({ event: "sys_crash" }).level, "critical");
-  assert.equal(audit.append({ event: "authz_fail", level: "error" }).level, "error");
-  db.close();
+  await using store = await testStore();
+  const audit = new AuditLog(store);
+  assert.equal((await audit.append({ event: "authn_login_fail" })).level, "warning");
+  assert.equal((await audit.append({ event: "authn_login_lock" })).level, "critical");
+  assert.equal((await audit.append({ event: "sys_crash" })).level, "critical");
+  assert.equal((await audit.append({ event: "authz_fail", level: "error" })).level, "error");
 });
 
 Deno.test("AuditLog.append() stores untrusted text escaped and capped, and the chain still verifies", async () => {
-  const db = await testDatabase();
-  const audit = new AuditLog(db);
-  const row = audit.append({
+  await using store = await testStore();
+  const db = store.database;
+  const audit = new AuditLog(store);
+  const row = await audit.append({
     event: "authn_login_fail",
     path: `/x\r\n\x1b[31m${"p".repeat(300)}`,
     // An emoji straddling the cap: cut whole, or SQLite would store U+FFFD and break the hash.
@@ -56,63 +53,57 @@ Deno.test("AuditLog.append() stores untrusted text escaped and capped, and the c
     nested: { "k\\u{000a}": ["\\u{0000}"] },
     username: "bob\\u{202e}gnp.exe\\u{000a}",
   });
-  assert.equal(audit.verify().ok, true);
-  db.close();
+  assert.equal((await audit.verify()).ok, true);
 });
 
 Deno.test("AuditLog.appendMany() writes its rows in one transaction with one timestamp", async () => {
-  const db = await testDatabase();
+  await using store = await testStore();
   let ticks = 0;
-  const audit = new AuditLog(db, { clock: () => Date.UTC(2026, 0, 1, 0, 0, ticks++) });
-  const rows = audit.appendMany([{ event: "authn_login_fail" }, { event: "authn_login_fail_max" }]);
+  const audit = new AuditLog(store, { clock: () => Date.UTC(2026, 0, 1, 0, 0, ticks++) });
+  const rows = await audit.appendMany([{ event: "authn_login_fail" }, { event: "authn_login_fail_max" }]);
   assert.deepEqual(rows.map((r) => r.seq), [1, 2]);
   assert.equal(rows[0]!.ts, rows[1]!.ts);
   assert.equal(rows[1]!.prevHash, rows[0]!.hash);
-  db.close();
 });
 
-Deno.test("AuditLog.append() joins the caller's transaction: a rollback leaves neither row nor log line", async () => {
+Deno.test("AuditLog.appendIn() joins the caller's transaction: a rollback leaves neither row nor log line", async () => {
   await using logs = await captureLogs();
-  const db = await testDatabase();
-  const audit = new AuditLog(db, { logger: getLogger(["secure-api", "audit"]) });
-  audit.append({ event: "sys_startup" });
-  assert.throws(() =>
-    db.tx(() => {
-      audit.append({ event: "product_created", target: "product:1" });
+  await using store = await testStore();
+  const audit = new AuditLog(store, { logger: getLogger(["secure-api", "audit"]) });
+  await audit.append({ event: "sys_startup" });
+  await assert.rejects(
+    store.transaction(async (tx) => {
+      await audit.appendIn(tx, { event: "product_created", target: "product:1" });
       throw new Error("the change failed after its audit row");
-    }), /the change failed/);
-  assert.deepEqual(audit.query({ afterSeq: 0, limit: 10 }).map((r) => r.event), ["sys_startup"]);
+    }),
+    /the change failed/,
+  );
+  assert.deepEqual((await audit.query({ afterSeq: 0, limit: 10 })).map((r) => r.event), ["sys_startup"]);
   assert.deepEqual(logs.json().map((l) => (l.properties as { event?: string }).event), ["sys_startup"]);
   // The next row continues the chain where the committed rows end.
-  assert.equal(audit.append({ event: "sys_shutdown" }).seq, 2);
-  assert.equal(audit.verify().ok, true);
-  db.close();
+  assert.equal((await audit.append({ event: "sys_shutdown" })).seq, 2);
+  assert.equal((await audit.verify()).ok, true);
 });
 
-Deno.test("AuditLog.append() in a rolled-back savepoint logs no line for a row that never committed", async () => {
+Deno.test("AuditLog.appendIn() writes its log lines only once the transaction has committed", async () => {
   await using logs = await captureLogs();
-  const db = await testDatabase();
-  const audit = new AuditLog(db, { logger: getLogger(["secure-api", "audit"]) });
-  db.tx(() => {
-    audit.append({ event: "product_created", target: "product:1" });
-    try {
-      db.tx(() => {
-        audit.append({ event: "product_updated", target: "product:1" });
-        throw new Error("inner step failed");
-      });
-    } catch { /* the outer transaction carries on */ }
+  await using store = await testStore();
+  const audit = new AuditLog(store, { logger: getLogger(["secure-api", "audit"]) });
+  let linesInside = -1;
+  await store.transaction(async (tx) => {
+    await audit.appendIn(tx, { event: "product_created", target: "product:1" });
+    linesInside = logs.json().length;
   });
+  assert.equal(linesInside, 0, "nothing is logged before the commit");
   const events = logs.json().map((l) => (l.properties as { audit?: { event: string; seq: number } }).audit);
   assert.deepEqual(events.map((a) => a && [a.event, a.seq]), [["product_created", 1]]);
-  assert.deepEqual(audit.query({ afterSeq: 0, limit: 10 }).map((r) => r.event), ["product_created"]);
-  db.close();
 });
 
 Deno.test("AuditLog writes each committed row as one JSON log line, and the head every headEvery rows", async () => {
   await using logs = await captureLogs();
-  const db = await testDatabase();
-  const audit = new AuditLog(db, { logger: getLogger(["secure-api", "audit"]), headEvery: 3 });
-  for (let i = 0; i < 7; i++) audit.append({ event: "product_created", target: `product:${i}`, detail: { i } });
+  await using store = await testStore();
+  const audit = new AuditLog(store, { logger: getLogger(["secure-api", "audit"]), headEvery: 3 });
+  for (let i = 0; i < 7; i++) await audit.append({ event: "product_created", target: `product:${i}`, detail: { i } });
   const lines = logs.json();
   const heads = lines.flatMap((l) => {
     const head = (l.properties as { auditHead?: { seq: number } }).auditHead;
@@ -125,29 +116,28 @@ Deno.test("AuditLog writes each committed row as one JSON log line, and the head
   });
   assert.deepEqual(rows.map((r) => r.seq), [1, 2, 3, 4, 5, 6, 7]);
   assert.deepEqual(rows[6]!.detail, { i: 6 }, "detail is logged as an object, not a JSON string");
-  assert.equal(rows[6]!.hash, audit.head()!.hash);
+  assert.equal(rows[6]!.hash, (await audit.head())!.hash);
   for (const line of logs.lines) assert.equal(line.indexOf("\n"), line.length - 1, "one line per record");
-  db.close();
 });
 
 Deno.test("AuditLog.logHead() writes the current head (null for an empty log)", async () => {
   await using logs = await captureLogs();
-  const db = await testDatabase();
-  const audit = new AuditLog(db, { logger: getLogger(["secure-api", "audit"]) });
-  audit.logHead();
-  const row = audit.append({ event: "sys_startup" });
-  audit.logHead();
+  await using store = await testStore();
+  const audit = new AuditLog(store, { logger: getLogger(["secure-api", "audit"]) });
+  await audit.logHead();
+  const row = await audit.append({ event: "sys_startup" });
+  await audit.logHead();
   const heads = logs.json().filter((l) => "auditHead" in (l.properties as object)).map((l) =>
     (l.properties as { auditHead: unknown }).auditHead
   );
   assert.deepEqual(heads, [null, { seq: 1, hash: row.hash }]);
-  db.close();
 });
 
 Deno.test("AuditLog rows cannot be updated or deleted: the triggers abort, the row is unchanged", async () => {
-  const db = await testDatabase();
-  const audit = new AuditLog(db);
-  const row = audit.append({ event: "user_deleted", target: "user:9" });
+  await using store = await testStore();
+  const db = store.database;
+  const audit = new AuditLog(store);
+  const row = await audit.append({ event: "user_deleted", target: "user:9" });
   assert.throws(() => db.exec("UPDATE audit_log SET target = 'user:1' WHERE seq = 1"), /audit_log is append-only/);
   assert.throws(() => db.exec("DELETE FROM audit_log WHERE seq = 1"), /audit_log is append-only/);
   assert.throws(() => db.exec("DELETE FROM audit_log"), /audit_log is append-only/);
@@ -165,52 +155,52 @@ Deno.test("AuditLog rows cannot be updated or deleted: the triggers abort, the r
       db.exec("INSERT INTO audit_log SELECT * FROM audit_log WHERE true ON CONFLICT (seq) DO UPDATE SET event = 'x'"),
     /append-only/,
   );
-  const [stored] = audit.query({ afterSeq: 0, limit: 10 });
+  const [stored] = await audit.query({ afterSeq: 0, limit: 10 });
   assert.deepEqual({ ...stored }, { ...row });
-  assert.equal(audit.verify().ok, true);
-  db.close();
+  assert.equal((await audit.verify()).ok, true);
 });
 
 Deno.test("AuditLog.verifyInChunks() pauses between chunks and agrees with verify()", async () => {
-  const db = await testDatabase();
-  const audit = new AuditLog(db);
-  for (let i = 0; i < 10; i++) audit.append({ event: "product_created", target: `product:${i}` });
+  await using store = await testStore();
+  const db = store.database;
+  const audit = new AuditLog(store);
+  for (let i = 0; i < 10; i++) await audit.append({ event: "product_created", target: `product:${i}` });
   let pauses = 0;
   const pause = () => {
     pauses++;
     return Promise.resolve();
   };
-  assert.deepEqual(await audit.verifyInChunks({ chunkSize: 3, pause }), audit.verify());
+  assert.deepEqual(await audit.verifyInChunks({ chunkSize: 3, pause }), await audit.verify());
   assert.equal(pauses, 3, "10 rows in chunks of 3: pauses after rows 3, 6 and 9");
 
   db.exec("DROP TRIGGER audit_log_no_update");
   db.exec("UPDATE audit_log SET actor = 5 WHERE seq = 8");
   const chunked = await audit.verifyInChunks({ chunkSize: 3, pause });
-  assert.deepEqual(chunked, audit.verify());
+  assert.deepEqual(chunked, await audit.verify());
   assert.equal(!chunked.ok && chunked.firstBadSeq, 8);
-  db.close();
 });
 
 Deno.test("AuditLog.verifyInChunks() sees a forged row with seq below 1", async () => {
-  const db = await testDatabase();
-  const audit = new AuditLog(db);
-  const row = audit.append({ event: "sys_startup" });
+  await using store = await testStore();
+  const db = store.database;
+  const audit = new AuditLog(store);
+  const row = await audit.append({ event: "sys_startup" });
   db.prepare(
     `INSERT INTO audit_log (seq, ts, event, level, detail, prev_hash, hash)
      VALUES (-1, :ts, 'sys_startup', 'info', '{}', :hash, :hash)`,
   ).run({ ts: row.ts, hash: row.hash });
   const result = await audit.verifyInChunks();
   assert.equal(!result.ok && result.firstBadSeq, -1);
-  db.close();
 });
 
 Deno.test("AuditLog.verify() catches its own tail being cut while it runs", async () => {
-  const db = await testDatabase();
-  const audit = new AuditLog(db);
-  for (let i = 0; i < 5; i++) audit.append({ event: "product_created", target: `product:${i}` });
+  await using store = await testStore();
+  const db = store.database;
+  const audit = new AuditLog(store);
+  for (let i = 0; i < 5; i++) await audit.append({ event: "product_created", target: `product:${i}` });
   db.exec("DROP TRIGGER audit_log_no_delete");
   db.exec("DELETE FROM audit_log WHERE seq >= 4");
-  const result = audit.verify();
+  const result = await audit.verify();
   assert.deepEqual(result, {
     ok: false,
     checked: 3,
@@ -219,27 +209,23 @@ Deno.test("AuditLog.verify() catches its own tail being cut while it runs", asyn
   });
   assert.deepEqual(await audit.verifyInChunks(), result);
   // A fresh instance (a restarted server) has no memory of seq 5: only the log's heads can tell.
-  assert.equal(new AuditLog(db).verify().ok, true);
-  db.close();
+  assert.equal((await new AuditLog(store).verify()).ok, true);
 });
 
 Deno.test("AuditLog.append() from two instances on one file (server and CLI) extends one chain", async () => {
   const dir = await Deno.makeTempDir({ prefix: "audit-two-writers-" });
   try {
     const path = `${dir}/app.db`;
-    const server = openDatabase(path);
-    migrate(server, await loadMigrations());
-    const cli = openDatabase(path);
+    await using server = await testStore(path);
+    await using cli = await testStore(path);
     const a = new AuditLog(server);
     const b = new AuditLog(cli);
     for (let i = 0; i < 4; i++) {
-      a.append({ event: "product_created", target: `product:${i}` });
-      b.append({ event: "user_updated", target: `user:${i}` });
+      await a.append({ event: "product_created", target: `product:${i}` });
+      await b.append({ event: "user_updated", target: `user:${i}` });
     }
-    assert.deepEqual(a.verify(), b.verify());
-    assert.deepEqual(a.verify(), { ok: true, checked: 8, head: a.head() });
-    server.close();
-    cli.close();
+    assert.deepEqual(await a.verify(), await b.verify());
+    assert.deepEqual(await a.verify(), { ok: true, checked: 8, head: await a.head() });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -251,21 +237,21 @@ Deno.test("parseDetail() returns the object, or the raw text when it is not JSON
 });
 
 Deno.test("AuditLog.query() pages in date order, AuditLog.range() in chain order, when the clock went back", async () => {
-  const db = await testDatabase();
+  await using store = await testStore();
   const times = ["2026-01-01T10:00:00.000Z", "2026-01-01T12:00:00.000Z", "2026-01-01T11:00:00.000Z"];
   let i = 0;
-  const audit = new AuditLog(db, { clock: () => Date.parse(times[i++]!) });
-  for (let n = 0; n < 3; n++) audit.append({ event: "product_created", target: `product:${n}` });
-  const byDate = audit.query({ afterSeq: 0, limit: 10 }).map((r) => r.seq);
+  const audit = new AuditLog(store, { clock: () => Date.parse(times[i++]!) });
+  for (let n = 0; n < 3; n++) await audit.append({ event: "product_created", target: `product:${n}` });
+  const byDate = (await audit.query({ afterSeq: 0, limit: 10 })).map((r) => r.seq);
   assert.deepEqual(byDate, [1, 3, 2]);
   assert.deepEqual(
-    audit.query({ afterSeq: 3, limit: 10 }).map((r) => r.seq),
+    (await audit.query({ afterSeq: 3, limit: 10 })).map((r) => r.seq),
     [2],
     "the cursor is a position in date order",
   );
-  assert.deepEqual(audit.query({ afterSeq: 99, limit: 10 }), [], "a cursor row that does not exist ends paging");
-  assert.deepEqual([...audit.range()].map((r) => r.seq), [1, 2, 3]);
-  assert.deepEqual([...audit.range({ since: "2026-01-01T10:30:00.000Z" })].map((r) => r.seq), [2, 3]);
-  assert.deepEqual([...audit.range({ until: "2026-01-01T12:00:00.000Z" })].map((r) => r.seq), [1, 3]);
-  db.close();
+  assert.deepEqual(await audit.query({ afterSeq: 99, limit: 10 }), [], "a cursor row that does not exist ends paging");
+  const seqs = async (rows: AsyncIterable<{ seq: number }>) => (await Array.fromAsync(rows)).map((r) => r.seq);
+  assert.deepEqual(await seqs(audit.range()), [1, 2, 3]);
+  assert.deepEqual(await seqs(audit.range({ since: "2026-01-01T10:30:00.000Z" })), [2, 3]);
+  assert.deepEqual(await seqs(audit.range({ until: "2026-01-01T12:00:00.000Z" })), [1, 3]);
 });

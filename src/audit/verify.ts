@@ -7,12 +7,12 @@
  */
 import { ChainVerifier, type KnownHead, type StoredRow, type VerifyResult } from "./hash_chain.ts";
 
-/** Where the rows come from. */
+/** Where the rows come from: the data store's audit reads. */
 export interface ChunkSource {
   /** The newest row, or null for an empty log. */
-  head(): KnownHead | null;
-  /** Up to `limit` rows with `after < seq ≤ upTo`, in `seq` order. */
-  chunk(after: number | bigint, upTo: number, limit: number): readonly StoredRow[];
+  head(): Promise<KnownHead | null>;
+  /** Up to `limit` rows with `after < seq ≤ upTo` (from the very first row when `after` is null), in `seq` order. */
+  chunk(after: number | null, upTo: number, limit: number): Promise<readonly StoredRow[]>;
 }
 
 /** Options for {@link verifyInChunks}. */
@@ -31,11 +31,11 @@ const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 export async function verifyInChunks(source: ChunkSource, options: ChunkedVerifyOptions = {}): Promise<VerifyResult> {
   const { knownHeads = [], chunkSize = 2000, pause = nextTurn } = options;
   const verifier = new ChainVerifier(knownHeads);
-  const upTo = source.head()?.seq ?? 0;
-  // From SQLite's smallest integer: a forged row with seq ≤ 0 must be seen too.
-  let after: number | bigint = -(2n ** 63n);
+  const upTo = (await source.head())?.seq ?? 0;
+  // From the very first row: a forged row with seq ≤ 0 must be seen too.
+  let after: number | null = null;
   for (;;) {
-    const rows = source.chunk(after, upTo, chunkSize);
+    const rows = await source.chunk(after, upTo, chunkSize);
     for (const row of rows) {
       if (!verifier.push(row)) return verifier.result();
     }

@@ -15,9 +15,8 @@
  */
 import type { AuditLog } from "../audit/audit_log.ts";
 import type { AuditContext, AuditEntry } from "../audit/events.ts";
-import type { Database } from "../db/database.ts";
-import type { TokensRepo } from "../db/tokens_repo.ts";
-import type { UserRecord, UsersRepo } from "../db/users_repo.ts";
+import type { UserRecord } from "../db/records.ts";
+import type { DataStore, Transaction } from "../db/store.ts";
 import type { Principal } from "../domain/principal.ts";
 import { generateToken, hashToken, TOKEN_PATTERN } from "../crypto/tokens.ts";
 import type { PasswordHasher } from "../crypto/password.ts";
@@ -66,9 +65,7 @@ function throwIfThrottled(gate: Gate): void {
 
 /** Everything {@link Authenticator} works with. */
 export interface AuthenticatorOptions {
-  db: Database;
-  users: UsersRepo;
-  tokens: TokensRepo;
+  store: DataStore;
   hasher: PasswordHasher;
   credentialCache: CredentialCache;
   kdfGuard: KDFGuard;
@@ -87,9 +84,7 @@ export interface AuthenticatorOptions {
 
 /** Verifies credentials and manages tokens. */
 export class Authenticator {
-  readonly #db: Database;
-  readonly #users: UsersRepo;
-  readonly #tokens: TokensRepo;
+  readonly #store: DataStore;
   readonly #hasher: PasswordHasher;
   readonly #credentialCache: CredentialCache;
   readonly #kdfGuard: KDFGuard;
@@ -109,9 +104,7 @@ export class Authenticator {
       tokenMaxAgeMs = 12 * 3_600_000,
       touchIntervalMs = 60_000,
     } = options;
-    this.#db = options.db;
-    this.#users = options.users;
-    this.#tokens = options.tokens;
+    this.#store = options.store;
     this.#hasher = options.hasher;
     this.#credentialCache = options.credentialCache;
     this.#kdfGuard = options.kdfGuard;
@@ -138,7 +131,7 @@ export class Authenticator {
       // The principal cache re-reads on any change to the user (password included, made by
       // any process), and carries a stamp of the stored hash: a cached password that is no
       // longer the stored one — reset by the admin CLI or another instance — is refused here.
-      const current = this.#principals.loadWithStamp(cachedId);
+      const current = await this.#principals.loadWithStamp(cachedId);
       if (current && !current.principal.disabled && cache.hasStamp(cacheKey, current.stamp)) {
         return { principal: current.principal, scheme: "basic", tokenHash: null };
       }
@@ -159,14 +152,14 @@ export class Authenticator {
       bruteForce.recordSuccess(username, ctx.clientKey);
       const stored = await this.#rehashIfWeak(verified.id, verified.passwordHash, password);
       cache.set(cacheKey, verified.id, stored);
-      this.#audit.append({
+      await this.#audit.append({
         ...ctx,
         actor: verified.id,
         event: "authn_login_success",
         target: `user:${verified.id}`,
         detail: { scheme: "basic" },
       });
-      return { principal: this.#principals.load(verified.id)!, scheme: "basic", tokenHash: null };
+      return { principal: (await this.#principals.load(verified.id))!, scheme: "basic", tokenHash: null };
     }
 
     const outcome = bruteForce.recordFailure(username, ctx.clientKey);
@@ -175,29 +168,29 @@ export class Authenticator {
     const events: AuditEntry[] = [{ ...ctx, event: "authn_login_fail", status: 401, target, detail }];
     if (outcome.pairMaxReached) events.push({ ...ctx, event: "authn_login_fail_max", status: 401, target, detail });
     if (outcome.accountLocked) events.push({ ...ctx, event: "authn_login_lock", status: 401, target, detail });
-    this.#audit.appendMany(events);
+    await this.#audit.appendMany(events);
     throw unauthenticated();
   }
 
   /** Verifies a bearer token. Throws 401. */
-  bearer(token: string, ctx: AuthContext): Authenticated {
-    const tokens = this.#tokens;
-    const principals = this.#principals;
+  async bearer(token: string, ctx: AuthContext): Promise<Authenticated> {
     const now = this.#clock();
     const tokenHash = TOKEN_PATTERN.test(token) ? hashToken(token) : null;
-    const record = tokenHash ? tokens.find(tokenHash) : undefined;
+    const record = tokenHash ? await this.#store.tokens.find(tokenHash) : undefined;
     let reason = "unknown";
     if (record && tokenHash) {
       const expired = now >= record.expiresAt || now - record.lastUsedAt >= this.#tokenIdleMs;
-      const principal = expired ? undefined : principals.load(record.userId);
+      const principal = expired ? undefined : await this.#principals.load(record.userId);
       if (principal && !principal.disabled) {
-        if (now - record.lastUsedAt >= this.#touchIntervalMs) tokens.touch(tokenHash, now);
+        if (now - record.lastUsedAt >= this.#touchIntervalMs) {
+          await this.#store.transaction((tx) => tx.tokens.touch(tokenHash, now));
+        }
         return { principal, scheme: "bearer", tokenHash };
       }
       reason = expired ? "expired" : "disabled";
-      if (expired) tokens.revoke(tokenHash);
+      if (expired) await this.#store.transaction((tx) => tx.tokens.revoke(tokenHash));
     }
-    this.#audit.append({
+    await this.#audit.append({
       ...ctx,
       event: "authn_login_fail",
       status: 401,
@@ -212,8 +205,8 @@ export class Authenticator {
    * (a failed attempt like any other, ASVS 5.0 16.3.1) and throws the 401.
    * Nothing of the header itself is recorded.
    */
-  rejectHeader(reason: "oversized" | "malformed", ctx: AuditContext): never {
-    this.#audit.append({
+  async rejectHeader(reason: "oversized" | "malformed", ctx: AuditContext): Promise<never> {
+    await this.#audit.append({
       ...ctx,
       event: "authn_login_fail",
       status: 401,
@@ -227,14 +220,14 @@ export class Authenticator {
    * also deletes the tokens that have expired (idle or absolute) meanwhile, so
    * the table holds only live tokens plus those expired since the last login.
    */
-  issueToken(userId: number, ctx: AuditContext): IssuedToken {
+  async issueToken(userId: number, ctx: AuditContext): Promise<IssuedToken> {
     const now = this.#clock();
     const token = generateToken();
     const expiresAt = now + this.#tokenMaxAgeMs;
-    this.#db.tx(() => {
-      this.#tokens.purgeExpired(now, now - this.#tokenIdleMs);
-      this.#tokens.create(hashToken(token), userId, now, expiresAt);
-      this.#audit.append({
+    await this.#store.transaction(async (tx) => {
+      await tx.tokens.purgeExpired(now, now - this.#tokenIdleMs);
+      await tx.tokens.create(hashToken(token), userId, now, expiresAt);
+      await this.#audit.appendIn(tx, {
         ...ctx,
         event: "authn_token_created",
         status: 200,
@@ -246,10 +239,10 @@ export class Authenticator {
   }
 
   /** Revokes one token (logout). */
-  revokeToken(tokenHash: string, userId: number, ctx: AuditContext): void {
-    this.#db.tx(() => {
-      this.#tokens.revoke(tokenHash);
-      this.#audit.append({
+  async revokeToken(tokenHash: string, userId: number, ctx: AuditContext): Promise<void> {
+    await this.#store.transaction(async (tx) => {
+      await tx.tokens.revoke(tokenHash);
+      await this.#audit.appendIn(tx, {
         ...ctx,
         event: "authn_token_revoked",
         status: 204,
@@ -261,17 +254,17 @@ export class Authenticator {
 
   /**
    * Ends every credential of `userId` now: tokens are deleted inside the
-   * caller's transaction and cached credentials are dropped when it commits.
+   * caller's transaction `tx` and cached credentials are dropped when it commits.
    */
-  revokeAllCredentials(userId: number): number {
-    const revoked = this.#tokens.revokeAllForUser(userId);
-    this.#db.afterCommit(() => this.#credentialCache.evictUser(userId));
+  async revokeAllCredentials(tx: Transaction, userId: number): Promise<number> {
+    const revoked = await tx.tokens.revokeAllForUser(userId);
+    tx.afterCommit(() => this.#credentialCache.evictUser(userId));
     return revoked;
   }
 
   /** Verifies `password` for `userId` through the KDF guard (password change). */
   async verifyPassword(userId: number, password: string): Promise<boolean> {
-    const user = this.#users.findById(userId);
+    const user = await this.#store.users.findById(userId);
     const storedHash = user?.passwordHash ?? this.#dummyHash;
     const ok = await this.#kdfGuard.run(() => this.#hasher.verify(password, storedHash));
     return ok && user !== undefined;
@@ -292,14 +285,14 @@ export class Authenticator {
     password: string,
   ): Promise<PasswordCheck> {
     if (!USERNAME_PATTERN.test(username)) return { user: undefined, verified: null };
-    const users = this.#users;
-    const user = users.findByUsername(username);
+    const users = this.#store.users;
+    const user = await users.findByUsername(username);
     const storedHash = user?.passwordHash ?? this.#dummyHash;
     const matches = await this.#kdfGuard.run(() => this.#hasher.verify(password, storedHash));
     if (!matches || !user) return { user, verified: null };
     // Re-read after the await: the password may have changed or the account been
     // disabled while the KDF ran, and an old password must not be accepted or cached.
-    const current = users.findById(user.id);
+    const current = await users.findById(user.id);
     // Not a secret comparison: both hashes come from the database, neither from the client.
     // deno-lint-ignore secure-api/no-secret-equality -- server-side values only, nothing to time
     const fresh = current && current.passwordHash === storedHash && !current.disabled; // nosemgrep: secret-compared-with-equality
@@ -311,6 +304,9 @@ export class Authenticator {
     if (!this.#hasher.needsRehash(storedHash)) return storedHash;
     const stronger = await this.hashPassword(password);
     const now = isoNow(this.#clock);
-    return this.#users.replacePasswordHash(userId, storedHash, stronger, now) ? stronger : storedHash;
+    const replaced = await this.#store.transaction((tx) =>
+      tx.users.replacePasswordHash(userId, storedHash, stronger, now)
+    );
+    return replaced ? stronger : storedHash;
   }
 }

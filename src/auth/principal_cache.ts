@@ -3,7 +3,7 @@
  * being stale. Loading a principal is a join over four tables; checking the
  * authorization generation is one indexed read of one integer that SQLite
  * triggers bump on any change to users, grants, roles or role permissions
- * (`sql/003_authz_generation.sql`). Every lookup compares the generation
+ * (`sql/004_authz_generation.sql`). Every lookup compares the generation
  * first and drops the whole cache when it moved — so a grant, revocation or
  * disable takes effect on the very next request (ASVS 5.0 8.3.2), even when
  * another process (the admin CLI) made it.
@@ -12,8 +12,7 @@
  * (computed once per load by the credential cache), so the authenticator can
  * check that a cached password is still the stored one with a string compare.
  */
-import type { Database, Statement } from "../db/database.ts";
-import type { UsersRepo } from "../db/users_repo.ts";
+import type { StoreReads } from "../db/store.ts";
 import type { Principal } from "../domain/principal.ts";
 import { LRUMap } from "../util/lru_map.ts";
 
@@ -33,37 +32,36 @@ export interface StampedPrincipal {
 
 /** A generation-checked cache of principals. */
 export class PrincipalCache {
-  readonly #users: UsersRepo;
-  readonly #generation: Statement;
+  readonly #store: Pick<StoreReads, "users" | "authz">;
   readonly #entries: LRUMap<number, StampedPrincipal | null>;
   readonly #stamp: (passwordHash: string) => string;
   #seen = -1;
 
-  constructor(db: Database, users: UsersRepo, options: PrincipalCacheOptions = {}) {
+  constructor(store: Pick<StoreReads, "users" | "authz">, options: PrincipalCacheOptions = {}) {
     const { maxEntries = 10_000, stamp = () => "" } = options;
-    this.#users = users;
+    this.#store = store;
     this.#stamp = stamp;
-    this.#generation = db.prepare("SELECT value FROM authz_generation WHERE id = 1");
     this.#entries = new LRUMap(maxEntries);
   }
 
   /** The principal of user `id` as of now, or undefined when there is no such user. */
-  load(id: number): Principal | undefined {
-    return this.loadWithStamp(id)?.principal;
+  async load(id: number): Promise<Principal | undefined> {
+    return (await this.loadWithStamp(id))?.principal;
   }
 
   /** {@link PrincipalCache.load} with the stamp of the user's stored password hash. */
-  loadWithStamp(id: number): StampedPrincipal | undefined {
-    const generation = this.#generation.get<{ value: number }>()!.value;
+  async loadWithStamp(id: number): Promise<StampedPrincipal | undefined> {
+    const generation = await this.#store.authz.generation();
     if (generation !== this.#seen) {
       this.#entries.clear();
       this.#seen = generation;
     }
     let entry = this.#entries.get(id);
     if (entry === undefined) {
-      const loaded = this.#users.loadPrincipalWithHash(id);
+      const loaded = await this.#store.users.loadPrincipalWithHash(id);
       entry = loaded ? { principal: loaded.principal, stamp: this.#stamp(loaded.passwordHash) } : null;
-      this.#entries.set(id, entry);
+      // Only when no newer generation was seen meanwhile: a load that raced a change must not outlive it.
+      if (this.#seen === generation) this.#entries.set(id, entry);
     }
     return entry ?? undefined;
   }

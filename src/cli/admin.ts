@@ -26,12 +26,11 @@ import type { AuditContext } from "../audit/events.ts";
 import { ADMIN_ROLE, DEFAULT_ROLE } from "../domain/permissions.ts";
 import { initDatabase } from "../bootstrap.ts";
 import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "../config.ts";
-import type { Database } from "../db/database.ts";
-import { MigrationError } from "../db/migrate.ts";
-import type { PublicUser } from "../db/users_repo.ts";
+import { MigrationError } from "../db/sqlite/migrate.ts";
+import type { DataStore } from "../db/store.ts";
 import { type AppDeps, createDeps, type DepsOverrides } from "../deps.ts";
 import { ApiError } from "../errors.ts";
-import { generatePassword } from "../services/accounts.ts";
+import { generatePassword, type PublicUser } from "../services/accounts.ts";
 import { isoNow } from "../util/clock.ts";
 import { type AdminCommand, parseAdminArgs, USAGE, UsageError } from "./admin_args.ts";
 
@@ -104,11 +103,11 @@ export async function runAdmin(args: readonly string[], io: AdminIO): Promise<nu
   }
 
   let config: Config;
-  let db: Database;
+  let store: DataStore;
   try {
     config = parseConfig(Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, io.env[name]])));
     const opened = await initDatabase(config.dbPath);
-    db = opened.db;
+    store = opened.store;
     if (opened.applied.length > 0) err(`applied ${opened.applied.join(", ")} to ${config.dbPath}`);
   } catch (error) {
     const problem = environmentProblem(error);
@@ -117,10 +116,10 @@ export async function runAdmin(args: readonly string[], io: AdminIO): Promise<nu
   }
 
   try {
-    const deps = createDeps(config, db, io.overrides ?? {});
-    deps.repos.roles.syncCatalogue(isoNow(deps.clock));
+    const deps = createDeps(config, store, io.overrides ?? {});
+    await store.transaction((tx) => tx.roles.syncCatalogue(isoNow(deps.clock)));
     const status = await execute(command, deps, io);
-    if (command.name !== "list" && deps.repos.users.countActiveWithRole(ADMIN_ROLE) === 0) {
+    if (command.name !== "list" && await deps.services.accounts.activeAdmins() === 0) {
       err(`warning: no active admin exists; create one with "create-user <name> --role ${ADMIN_ROLE}".`);
     }
     return status;
@@ -137,7 +136,7 @@ export async function runAdmin(args: readonly string[], io: AdminIO): Promise<nu
     err(`unexpected error: ${error instanceof Error ? error.message : String(error)}`);
     return EXIT.internal;
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
@@ -157,10 +156,8 @@ async function choosePassword(
   return { password, generated: false };
 }
 
-function findUser(deps: AppDeps, username: string): PublicUser {
-  const user = deps.repos.users.findByUsername(username);
-  if (!user) throw new ApiError("not-found", `No user is named "${username}".`);
-  return deps.services.accounts.view(user.id);
+function findUser(deps: AppDeps, username: string): Promise<PublicUser> {
+  return deps.services.accounts.findByUsername(username);
 }
 
 function describe(user: PublicUser): string {
@@ -179,7 +176,7 @@ async function execute(command: Exclude<AdminCommand, { name: "help" }>, deps: A
   const { accounts } = deps.services;
   switch (command.name) {
     case "list": {
-      const users = listUsers(deps);
+      const users = await listUsers(deps);
       out(command.json ? JSON.stringify(users, null, 2) : table(users));
       return EXIT.ok;
     }
@@ -192,7 +189,7 @@ async function execute(command: Exclude<AdminCommand, { name: "help" }>, deps: A
       return EXIT.ok;
     }
     case "reset-password": {
-      const existing = findUser(deps, command.username);
+      const existing = await findUser(deps, command.username);
       const { password, generated } = await choosePassword(command.passwordStdin, io);
       const user = await accounts.resetPassword(existing.username, password, ctx);
       out(`reset the password of ${describe(user)}; their tokens and cached logins are ended`);
@@ -200,12 +197,12 @@ async function execute(command: Exclude<AdminCommand, { name: "help" }>, deps: A
       return EXIT.ok;
     }
     case "disable": {
-      const user = accounts.setDisabled(null, findUser(deps, command.username).id, true, ctx);
+      const user = await accounts.setDisabled(null, (await findUser(deps, command.username)).id, true, ctx);
       out(`disabled ${describe(user)}; their tokens and cached logins are ended`);
       return EXIT.ok;
     }
     case "enable": {
-      const user = accounts.setDisabled(null, findUser(deps, command.username).id, false, ctx);
+      const user = await accounts.setDisabled(null, (await findUser(deps, command.username)).id, false, ctx);
       out(`enabled ${describe(user)}; tokens ended earlier stay ended`);
       return EXIT.ok;
     }
@@ -217,10 +214,10 @@ function announcePassword(password: string, io: AdminIO): void {
   io.stderr("admin: this password is shown once; store it now.\n");
 }
 
-function listUsers(deps: AppDeps): PublicUser[] {
+async function listUsers(deps: AppDeps): Promise<PublicUser[]> {
   const all: PublicUser[] = [];
   for (let after = 0;;) {
-    const page = deps.services.accounts.list(after, 500);
+    const page = await deps.services.accounts.list(after, 500);
     all.push(...page);
     if (page.length < 500) return all;
     after = page[page.length - 1]!.id;

@@ -10,7 +10,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AuditLog } from "../audit/audit_log.ts";
-import { type Database, openDatabase } from "../db/database.ts";
+import { openSQLiteStore, type SQLiteStore } from "../db/sqlite/sqlite_store.ts";
 import type { Clock } from "../util/clock.ts";
 
 /** The process around a tool; tests pass their own. */
@@ -82,38 +82,23 @@ export function describeFsError(error: unknown, path: string, action: "read" | "
  * read-only connection cannot (it also works beside a running server: WAL
  * readers do not block the writer) — with the audit log over it.
  */
-export function openAuditLog(path: string): { db: Database; audit: AuditLog } {
+export async function openAuditLog(path: string): Promise<{ store: SQLiteStore; audit: AuditLog }> {
   try {
     Deno.statSync(path);
   } catch (error) {
     throw new CliError(describeFsError(error, path, "read"));
   }
-  let db: Database;
+  let store: SQLiteStore;
   try {
-    db = openDatabase(path, { readOnly: true });
+    store = await openSQLiteStore(path, { readOnly: true });
   } catch (error) {
+    if (error instanceof Error && /no such table/.test(error.message)) {
+      throw new CliError(`${path} has no usable audit_log table: ${error.message}`);
+    }
     throw new CliError(describeFsError(error, path, "read"));
   }
-  try {
-    return { db, audit: new AuditLog(db) };
-  } catch (error) {
-    db.close();
-    throw new CliError(`${path} has no usable audit_log table: ${(error as Error).message}`);
-  }
-}
-
-/**
- * Runs `fn` in one read transaction, so everything it reads (the head, the
- * verification, the rows) comes from the same snapshot even while a server
- * appends.
- */
-export function readSnapshot<T>(db: Database, fn: () => T): T {
-  db.exec("BEGIN");
-  try {
-    return fn();
-  } finally {
-    db.exec("COMMIT");
-  }
+  // Everything the tools read (the head, the verification, the rows) comes from one snapshot: see DataStore.snapshot.
+  return { store, audit: new AuditLog(store) };
 }
 
 /**

@@ -26,7 +26,6 @@ import {
   EXIT,
   openAuditLog,
   parseOptions,
-  readSnapshot,
   reportingErrors,
 } from "./audit_cli.ts";
 
@@ -81,7 +80,7 @@ function openSink(out: string | undefined, io: CliIO): LineSink {
 
 /** Runs the tool; returns the exit status. */
 export function run(args: string[], io: CliIO): Promise<number> {
-  return reportingErrors("audit:export", io, () => {
+  return reportingErrors("audit:export", io, async () => {
     const options = parseOptions(args, {
       db: { type: "string" },
       since: { type: "string" },
@@ -99,25 +98,25 @@ export function run(args: string[], io: CliIO): Promise<number> {
       throw new CliError("--until must be later than --since");
     }
     const path = databasePath(options.db, io);
-    const { db, audit } = openAuditLog(path);
+    const { store, audit } = await openAuditLog(path);
     try {
       const sink = openSink(options.out, io);
       let verified;
       try {
-        verified = readSnapshot(db, () => {
+        verified = await store.snapshot(async (reads) => {
           let rows = 0;
           let firstSeq: number | null = null;
           let lastSeq: number | null = null;
-          for (const row of audit.range({ since, until })) {
+          for await (const row of reads.audit.rows({ since, until })) {
             sink.write(`${JSON.stringify({ ...row, detail: parseDetail(row.detail) })}\n`);
             firstSeq ??= row.seq;
             lastSeq = row.seq;
             rows++;
           }
-          const result = audit.verify();
+          const result = await audit.verify([], reads);
           sink.write(`${
             JSON.stringify({
-              chainHead: audit.head(),
+              chainHead: await reads.audit.head(),
               export: { since: since ?? null, until: until ?? null, rows, firstSeq, lastSeq },
               verified: result,
               exportedAt: isoNow(io.clock),
@@ -134,7 +133,7 @@ export function run(args: string[], io: CliIO): Promise<number> {
       );
       return EXIT.broken;
     } finally {
-      db.close();
+      await store.close();
     }
   });
 }

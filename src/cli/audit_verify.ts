@@ -20,7 +20,6 @@ import {
   EXIT,
   openAuditLog,
   parseOptions,
-  readSnapshot,
   reportingErrors,
 } from "./audit_cli.ts";
 
@@ -79,9 +78,9 @@ export function run(args: string[], io: CliIO): Promise<number> {
     }
     const path = databasePath(options.db, io);
     const heads = await headsFrom(options.log ?? [], io);
-    const { db, audit } = openAuditLog(path);
+    const { store, audit } = await openAuditLog(path);
     try {
-      const result = readSnapshot(db, () => audit.verify(heads));
+      const result = await store.snapshot((reads) => audit.verify(heads, reads));
       const fromLog = heads.length > 0 ? `; ${heads.length} head(s) from the log confirmed` : "";
       if (result.ok) {
         io.stdout(
@@ -98,7 +97,7 @@ export function run(args: string[], io: CliIO): Promise<number> {
       );
       return EXIT.broken;
     } finally {
-      db.close();
+      await store.close();
     }
   });
 }

@@ -36,7 +36,7 @@ export function auditFailures(options: AuditFailuresOptions): MiddlewareHandler<
     const error = toApiError(c.error);
     const event = EVENTS[error.kind];
     if (!event) return;
-    audit.append({
+    await audit.append({
       ...auditContext(c),
       event,
       status: error.status,

@@ -26,12 +26,12 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ap
     const header = c.req.header("Authorization");
     if (header === undefined) return next();
     const ctx = { ...auditContext(c), clientKey: c.var.client.key };
-    if (header.length > MAX_AUTHORIZATION_LENGTH) return authenticator.rejectHeader("oversized", ctx);
+    if (header.length > MAX_AUTHORIZATION_LENGTH) return await authenticator.rejectHeader("oversized", ctx);
     const credentials = parseAuthorization(header);
-    if (!credentials) return authenticator.rejectHeader("malformed", ctx);
+    if (!credentials) return await authenticator.rejectHeader("malformed", ctx);
     const result = credentials.scheme === "basic"
       ? await authenticator.basic(credentials.username, credentials.password, ctx)
-      : authenticator.bearer(credentials.token, ctx);
+      : await authenticator.bearer(credentials.token, ctx);
     c.set("user", result.principal);
     c.set("credential", { scheme: result.scheme, tokenHash: result.tokenHash });
     await next();

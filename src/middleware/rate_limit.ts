@@ -113,7 +113,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
       const now = clock();
       if ((audited.peek(key) ?? 0) <= now) {
         audited.set(key, now + policy.windowMs);
-        audit.append({
+        await audit.append({
           ...auditContext(c),
           event: "excess_rate_limit_exceeded",
           status: 429,

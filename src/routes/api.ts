@@ -5,11 +5,9 @@
  */
 import type { AuditLog } from "../audit/audit_log.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
-import type { Database } from "../db/database.ts";
-import type { ProductsRepo } from "../db/products_repo.ts";
 import type { Accounts } from "../services/accounts.ts";
+import type { Products } from "../services/products.ts";
 import type { Roles } from "../services/roles.ts";
-import type { Clock } from "../util/clock.ts";
 import { auditRoutes } from "./audit.ts";
 import { authRoutes } from "./auth.ts";
 import { healthRoutes } from "./health.ts";
@@ -21,13 +19,11 @@ import { userRoutes } from "./users.ts";
 
 /** What the routes use, all together. */
 export interface APIRoutesDeps {
-  readonly db: Database;
-  readonly products: ProductsRepo;
   readonly accounts: Accounts;
   readonly roles: Roles;
+  readonly products: Products;
   readonly authenticator: Authenticator;
   readonly audit: AuditLog;
-  readonly clock: Clock;
 }
 
 /** Every route, `GET /openapi.json` describing them all. */

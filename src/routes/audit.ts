@@ -35,9 +35,9 @@ export function auditRoutes(deps: AuditRoutesDeps): RouteDefinition[] {
       tag: "audit",
       query: auditQuery,
       responses: { 200: response("A page of audit rows, oldest first.", named("AuditPage", auditPageBody)) },
-    }, (c) => {
+    }, async (c) => {
       const { limit = DEFAULT_PAGE, cursor, since, until, event, actor } = c.req.valid("query");
-      const page = paginate(
+      const page = await paginate(
         cursor,
         limit,
         (afterSeq, n) => audit.query({ since, until, event, actor, afterSeq, limit: n }),

@@ -54,16 +54,16 @@ export function authRoutes(deps: AuthRoutesDeps): RouteDefinition[] {
       tag: "auth",
       schemes: ["basic"],
       responses: { 200: response("A new token.", named("Login", loginBody)) },
-    }, (c) => {
+    }, async (c) => {
       const user = c.var.user;
       // A token is exchanged only for a password: a token cannot mint fresh tokens.
       if (c.var.credential?.scheme !== "basic") throw unauthenticated();
-      const issued = authenticator.issueToken(user.id, auditContext(c));
+      const issued = await authenticator.issueToken(user.id, auditContext(c));
       return c.json({
         token: issued.token,
         tokenType: "Bearer",
         expiresAt: toISO(issued.expiresAt),
-        user: accounts.view(user.id),
+        user: await accounts.view(user.id),
       });
     }),
 
@@ -76,12 +76,12 @@ export function authRoutes(deps: AuthRoutesDeps): RouteDefinition[] {
       tag: "auth",
       schemes: ["bearer"],
       responses: { 204: response("Revoked."), 400: response("The request did not use a bearer token.") },
-    }, (c) => {
+    }, async (c) => {
       const tokenHash = c.var.credential?.tokenHash;
       if (!tokenHash) {
         throw new ApiError("bad-request", "Logout revokes the bearer token it is called with; send one.");
       }
-      authenticator.revokeToken(tokenHash, c.var.user.id, auditContext(c));
+      await authenticator.revokeToken(tokenHash, c.var.user.id, auditContext(c));
       return c.body(null, 204);
     }),
 
@@ -93,9 +93,9 @@ export function authRoutes(deps: AuthRoutesDeps): RouteDefinition[] {
       summary: "The caller, roles and effective permissions",
       tag: "auth",
       responses: { 200: response("The caller.", named("Me", meBody)) },
-    }, (c) => {
+    }, async (c) => {
       const user = c.var.user;
-      return c.json({ ...accounts.view(user.id), permissions: [...user.permissions].sort() });
+      return c.json({ ...(await accounts.view(user.id)), permissions: [...user.permissions].sort() });
     }),
 
     defineRoute({

@@ -41,7 +41,7 @@ export function roleRoutes(deps: RoleRoutesDeps): RouteDefinition[] {
       summary: "List roles",
       tag: "roles",
       responses: { 200: response("Every role.", named("RoleList", roleListBody)) },
-    }, (c) => c.json({ items: roles.list() })),
+    }, async (c) => c.json({ items: await roles.list() })),
 
     defineRoute({
       method: "GET",
@@ -52,7 +52,7 @@ export function roleRoutes(deps: RoleRoutesDeps): RouteDefinition[] {
       tag: "roles",
       params: NAME,
       responses: { 200: response("The role.", ROLE), 404: NO_SUCH_ROLE },
-    }, (c) => c.json(roles.get(c.req.param("name")))),
+    }, async (c) => c.json(await roles.get(c.req.param("name")))),
 
     defineRoute({
       method: "POST",
@@ -63,9 +63,9 @@ export function roleRoutes(deps: RoleRoutesDeps): RouteDefinition[] {
       tag: "roles",
       body: named("RoleCreateInput", roleCreateInput),
       responses: { 201: response("Created.", ROLE, ["Location"]), 409: response("The name is taken.") },
-    }, (c) => {
+    }, async (c) => {
       const { name, description, permissions } = c.req.valid("json");
-      const role = roles.create(c.var.user, name, {
+      const role = await roles.create(c.var.user, name, {
         description,
         permissions: permissions as Permission[],
       }, auditContext(c));
@@ -86,9 +86,9 @@ export function roleRoutes(deps: RoleRoutesDeps): RouteDefinition[] {
         404: NO_SUCH_ROLE,
         409: response("Built-in roles cannot change."),
       },
-    }, (c) => {
+    }, async (c) => {
       const { description, permissions } = c.req.valid("json");
-      const role = roles.update(c.var.user, c.req.param("name"), {
+      const role = await roles.update(c.var.user, c.req.param("name"), {
         description,
         permissions: permissions as Permission[],
       }, auditContext(c));
@@ -108,8 +108,8 @@ export function roleRoutes(deps: RoleRoutesDeps): RouteDefinition[] {
         404: NO_SUCH_ROLE,
         409: response("Built-in, or still granted to someone."),
       },
-    }, (c) => {
-      roles.delete(c.var.user, c.req.param("name"), auditContext(c));
+    }, async (c) => {
+      await roles.delete(c.var.user, c.req.param("name"), auditContext(c));
       return c.body(null, 204);
     }),
   ];

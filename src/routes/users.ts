@@ -32,9 +32,9 @@ export function userRoutes(deps: UserRoutesDeps): RouteDefinition[] {
       tag: "users",
       query: pageQuery,
       responses: { 200: response("A page of users.", named("UserPage", userPageBody)) },
-    }, (c) => {
+    }, async (c) => {
       const { limit = DEFAULT_PAGE, cursor } = c.req.valid("query");
-      return c.json(paginate(cursor, limit, (after, n) => accounts.list(after, n), (u) => u.id));
+      return c.json(await paginate(cursor, limit, (after, n) => accounts.list(after, n), (u) => u.id));
     }),
 
     defineRoute({
@@ -46,7 +46,7 @@ export function userRoutes(deps: UserRoutesDeps): RouteDefinition[] {
       tag: "users",
       params: ID,
       responses: { 200: response("The user.", USER) },
-    }, (c) => c.json(accounts.view(parseId(c.req.param("id"), "user")))),
+    }, async (c) => c.json(await accounts.view(parseId(c.req.param("id"), "user")))),
 
     defineRoute({
       method: "PUT",
@@ -61,10 +61,10 @@ export function userRoutes(deps: UserRoutesDeps): RouteDefinition[] {
         200: response("The user with the new roles.", USER),
         409: response("The last active admin would lose the role."),
       },
-    }, (c) => {
+    }, async (c) => {
       const { roles } = c.req.valid("json");
       const id = parseId(c.req.param("id"), "user");
-      return c.json(accounts.setRoles(c.var.user, id, roles, auditContext(c)));
+      return c.json(await accounts.setRoles(c.var.user, id, roles, auditContext(c)));
     }),
 
     defineRoute({
@@ -79,9 +79,9 @@ export function userRoutes(deps: UserRoutesDeps): RouteDefinition[] {
         200: response("The disabled user.", USER),
         409: response("The last active admin cannot be disabled."),
       },
-    }, (c) => {
+    }, async (c) => {
       const id = parseId(c.req.param("id"), "user");
-      return c.json(accounts.setDisabled(c.var.user, id, true, auditContext(c)));
+      return c.json(await accounts.setDisabled(c.var.user, id, true, auditContext(c)));
     }),
 
     defineRoute({
@@ -93,9 +93,9 @@ export function userRoutes(deps: UserRoutesDeps): RouteDefinition[] {
       tag: "users",
       params: ID,
       responses: { 200: response("The enabled user.", USER) },
-    }, (c) => {
+    }, async (c) => {
       const id = parseId(c.req.param("id"), "user");
-      return c.json(accounts.setDisabled(c.var.user, id, false, auditContext(c)));
+      return c.json(await accounts.setDisabled(c.var.user, id, false, auditContext(c)));
     }),
 
     defineRoute({
@@ -107,8 +107,8 @@ export function userRoutes(deps: UserRoutesDeps): RouteDefinition[] {
       tag: "users",
       params: ID,
       responses: { 204: response("Deleted."), 409: response("The last active admin cannot be deleted.") },
-    }, (c) => {
-      accounts.delete(c.var.user, parseId(c.req.param("id"), "user"), auditContext(c));
+    }, async (c) => {
+      await accounts.delete(c.var.user, parseId(c.req.param("id"), "user"), auditContext(c));
       return c.body(null, 204);
     }),
   ];

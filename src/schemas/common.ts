@@ -66,18 +66,18 @@ export interface Page<T> {
 }
 
 /**
- * One page of a keyset-paginated list: `fetch(after, n)` returns rows whose
- * key is greater than `after`, in key order. One row more than `limit` is
- * fetched to learn whether another page follows; the cursor carries the last
- * returned row's key.
+ * One page of a keyset-paginated list: `fetch(after, n)` resolves to rows
+ * whose key is greater than `after`, in key order. One row more than `limit`
+ * is fetched to learn whether another page follows; the cursor carries the
+ * last returned row's key.
  */
-export function paginate<T>(
+export async function paginate<T>(
   cursor: string | undefined,
   limit: number,
-  fetch: (after: number, limit: number) => T[],
+  fetch: (after: number, limit: number) => Promise<T[]>,
   keyOf: (row: T) => number,
-): Page<T> {
-  const rows = fetch(decodeCursor(cursor), limit + 1);
+): Promise<Page<T>> {
+  const rows = await fetch(decodeCursor(cursor), limit + 1);
   const items = rows.slice(0, limit);
   return { items, nextCursor: rows.length > limit ? encodeCursor(keyOf(items[items.length - 1]!)) : null };
 }

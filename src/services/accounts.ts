@@ -1,8 +1,10 @@
 /**
  * Account operations shared by the HTTP routes and the admin CLI. Each
- * change and its audit row commit in one transaction, and the guard rails
- * are checked inside that transaction (`BEGIN IMMEDIATE` serialises writers
- * across processes), so two admins cannot race past "last admin" together.
+ * change and its audit row commit in one transaction that this service opens,
+ * and the guard rails are checked inside that transaction, on what it reads
+ * (the data store serialises writers), so two admins cannot race past "last
+ * admin" together. Password hashing happens before the transaction opens:
+ * no transaction waits for the KDF.
  *
  * Guard rails (ASVS 5.0 8.2, OWASP API5:2023):
  * - nobody grants a permission they do not hold;
@@ -18,25 +20,44 @@
 import type { AuditLog } from "../audit/audit_log.ts";
 import type { AuditContext } from "../audit/events.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
-import { USERNAME_PATTERN, USERNAME_RULE } from "../domain/username.ts";
 import { passwordProblem } from "../auth/password_policy.ts";
-import { ADMIN_ROLE, DEFAULT_ROLE, type Permission } from "../domain/permissions.ts";
-import type { Database } from "../db/database.ts";
-import type { RolesRepo } from "../db/roles_repo.ts";
-import { isUniqueViolation, type PublicUser, toPublicUser, type UsersRepo } from "../db/users_repo.ts";
-import type { Principal } from "../domain/principal.ts";
 import { encodeBase64Url } from "../crypto/tokens.ts";
+import type { UserRecord } from "../db/records.ts";
+import { type DataStore, type StoreReads, type Transaction, UniqueViolation } from "../db/store.ts";
+import { ADMIN_ROLE, DEFAULT_ROLE, type Permission } from "../domain/permissions.ts";
+import type { Principal } from "../domain/principal.ts";
+import { USERNAME_PATTERN, USERNAME_RULE } from "../domain/username.ts";
 import { ApiError, validationFailed } from "../errors.ts";
 import { type Clock, isoNow } from "../util/clock.ts";
 
 /** Who acts: a user through the API, or the operator at the CLI (null). */
 export type Actor = Principal | null;
 
+/** A user as the API shows it: never the hash. */
+export interface PublicUser {
+  id: number;
+  username: string;
+  disabled: boolean;
+  roles: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The public view of a user: the fields a response may carry. */
+export function toPublicUser(user: UserRecord, roles: readonly string[]): PublicUser {
+  return {
+    id: user.id,
+    username: user.username,
+    disabled: user.disabled,
+    roles: [...roles],
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
+  };
+}
+
 /** Options for {@link Accounts}. */
 export interface AccountsOptions {
-  db: Database;
-  users: UsersRepo;
-  roles: RolesRepo;
+  store: DataStore;
   authenticator: Authenticator;
   audit: AuditLog;
   /** The time. Default `Date.now`. */
@@ -49,19 +70,22 @@ function invalidPassword(field: string, problem: string): ApiError {
   });
 }
 
+/** The public view of user `id` through `reads` (the store, or a transaction), or a 404. */
+async function viewOf(reads: Pick<StoreReads, "users">, id: number): Promise<PublicUser> {
+  const user = await reads.users.findById(id);
+  if (!user) throw new ApiError("not-found", "No such user.");
+  return toPublicUser(user, await reads.users.rolesOf(id));
+}
+
 /** Users: registration, passwords, roles, disable/enable/delete. */
 export class Accounts {
-  readonly #db: Database;
-  readonly #users: UsersRepo;
-  readonly #roles: RolesRepo;
+  readonly #store: DataStore;
   readonly #authenticator: Authenticator;
   readonly #audit: AuditLog;
   readonly #clock: Clock;
 
   constructor(options: AccountsOptions) {
-    this.#db = options.db;
-    this.#users = options.users;
-    this.#roles = options.roles;
+    this.#store = options.store;
     this.#authenticator = options.authenticator;
     this.#audit = options.audit;
     this.#clock = options.clock ?? Date.now;
@@ -72,15 +96,26 @@ export class Accounts {
   }
 
   /** The public view of user `id`, or a 404. */
-  view(id: number): PublicUser {
-    const user = this.#users.findById(id);
-    if (!user) throw new ApiError("not-found", "No such user.");
-    return toPublicUser(user, this.#users.rolesOf(id));
+  view(id: number): Promise<PublicUser> {
+    return viewOf(this.#store, id);
   }
 
   /** Up to `limit` users with an id above `after`, by id, as the API shows them. */
-  list(after: number, limit: number): PublicUser[] {
-    return this.#users.list(after, limit).map((user) => toPublicUser(user, this.#users.rolesOf(user.id)));
+  async list(after: number, limit: number): Promise<PublicUser[]> {
+    const users = await this.#store.users.list(after, limit);
+    return await Promise.all(users.map(async (user) => toPublicUser(user, await this.#store.users.rolesOf(user.id))));
+  }
+
+  /** The user named `username` (any case), as the API shows them, or a 404 naming it. */
+  async findByUsername(username: string): Promise<PublicUser> {
+    const user = await this.#store.users.findByUsername(username);
+    if (!user) throw new ApiError("not-found", `No user is named "${username}".`);
+    return await this.view(user.id);
+  }
+
+  /** How many enabled users hold the admin role (the CLI warns when none is left). */
+  activeAdmins(): Promise<number> {
+    return this.#store.users.countActiveWithRole(ADMIN_ROLE);
   }
 
   /** Creates a user with `roles` (default `viewer`); the password must pass the policy. */
@@ -98,28 +133,36 @@ export class Accounts {
     }
     const problem = passwordProblem(password, username);
     if (problem) throw invalidPassword("password", problem);
-    this.#requireRolesExist(roles);
+    await this.#requireRolesExist(this.#store, roles);
     const hash = await this.#authenticator.hashPassword(password);
-    const db = this.#db;
-    const users = this.#users;
-    const audit = this.#audit;
+    return await this.#createHashed(username, hash, roles, ctx);
+  }
+
+  async #createHashed(
+    username: string,
+    hash: string,
+    roles: readonly string[],
+    ctx: AuditContext,
+    onlyIfEmpty = false,
+  ): Promise<PublicUser> {
     try {
-      const id = db.tx(() => {
+      return await this.#store.transaction(async (tx) => {
+        if (onlyIfEmpty && await tx.users.count() > 0) throw new FirstUserExists();
+        await this.#requireRolesExist(tx, roles);
         const now = this.#now();
-        const id = users.create(username, hash, now);
-        users.setRoles(id, roles, now);
-        audit.append({
+        const id = await tx.users.create(username, hash, now);
+        await tx.users.setRoles(id, roles, now);
+        await this.#audit.appendIn(tx, {
           ...ctx,
           event: "user_created",
           status: 201,
           target: `user:${id}`,
           detail: { username, roles: [...roles] },
         });
-        return id;
+        return await viewOf(tx, id);
       });
-      return this.view(id);
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ApiError("conflict", "That username is taken.");
+      if (error instanceof UniqueViolation) throw new ApiError("conflict", "That username is taken.");
       throw error;
     }
   }
@@ -130,11 +173,8 @@ export class Accounts {
    */
   async changePassword(user: Principal, current: string, next: string, ctx: AuditContext): Promise<void> {
     const authenticator = this.#authenticator;
-    const audit = this.#audit;
-    const db = this.#db;
-    const users = this.#users;
     if (!(await authenticator.verifyPassword(user.id, current))) {
-      audit.append({
+      await this.#audit.append({
         ...ctx,
         event: "authn_login_fail",
         status: 403,
@@ -149,10 +189,10 @@ export class Accounts {
     const problem = passwordProblem(next, user.username);
     if (problem) throw invalidPassword("newPassword", problem);
     const hash = await authenticator.hashPassword(next);
-    db.tx(() => {
-      users.setPasswordHash(user.id, hash, this.#now());
-      const revoked = authenticator.revokeAllCredentials(user.id);
-      audit.append({
+    await this.#store.transaction(async (tx) => {
+      await tx.users.setPasswordHash(user.id, hash, this.#now());
+      const revoked = await authenticator.revokeAllCredentials(tx, user.id);
+      await this.#audit.appendIn(tx, {
         ...ctx,
         event: "authn_password_change",
         status: 204,
@@ -164,100 +204,91 @@ export class Accounts {
 
   /** Sets a new password without knowing the old one (CLI reset); ends all sessions. */
   async resetPassword(username: string, password: string, ctx: AuditContext): Promise<PublicUser> {
-    const user = this.#users.findByUsername(username);
+    const user = await this.#store.users.findByUsername(username);
     if (!user) throw new ApiError("not-found", "No such user.");
     const problem = passwordProblem(password, user.username);
     if (problem) throw invalidPassword("password", problem);
     const hash = await this.#authenticator.hashPassword(password);
-    this.#db.tx(() => {
-      this.#users.setPasswordHash(user.id, hash, this.#now());
-      const revoked = this.#authenticator.revokeAllCredentials(user.id);
-      this.#audit.append({
+    return await this.#store.transaction(async (tx) => {
+      if (!(await tx.users.setPasswordHash(user.id, hash, this.#now()))) {
+        throw new ApiError("not-found", "No such user.");
+      }
+      const revoked = await this.#authenticator.revokeAllCredentials(tx, user.id);
+      await this.#audit.appendIn(tx, {
         ...ctx,
         event: "user_updated",
         target: `user:${user.id}`,
         detail: { change: "password reset", tokensRevoked: revoked },
       });
+      return await viewOf(tx, user.id);
     });
-    return this.view(user.id);
   }
 
   /** Replaces the roles of user `targetId`. */
-  setRoles(actor: Actor, targetId: number, roles: readonly string[], ctx: AuditContext): PublicUser {
-    const db = this.#db;
-    const users = this.#users;
-    const rolesRepo = this.#roles;
-    const audit = this.#audit;
+  async setRoles(actor: Actor, targetId: number, roles: readonly string[], ctx: AuditContext): Promise<PublicUser> {
     if (actor && actor.id === targetId) throw new ApiError("forbidden", "You cannot change your own roles.");
     const wanted = [...new Set(roles)].sort();
-    db.tx(() => {
-      const target = users.findById(targetId);
+    return await this.#store.transaction(async (tx) => {
+      const target = await tx.users.findById(targetId);
       if (!target) throw new ApiError("not-found", "No such user.");
-      this.#requireRolesExist(wanted);
-      const granted = new Set(wanted.flatMap((name) => rolesRepo.get(name)!.permissions));
+      await this.#requireRolesExist(tx, wanted);
+      const granted = new Set<Permission>();
+      for (const name of wanted) for (const p of (await tx.roles.get(name))!.permissions) granted.add(p);
       requireHeld(actor, [...granted]);
-      this.#requireOutranks(actor, targetId);
-      const before = users.rolesOf(targetId);
+      await this.#requireOutranks(tx, actor, targetId);
+      const before = await tx.users.rolesOf(targetId);
       if (before.includes(ADMIN_ROLE) && !wanted.includes(ADMIN_ROLE) && !target.disabled) {
-        this.#requireAnotherAdmin("demote");
+        await this.#requireAnotherAdmin(tx, "demote");
       }
-      users.setRoles(targetId, wanted, this.#now());
-      audit.append({
+      await tx.users.setRoles(targetId, wanted, this.#now());
+      await this.#audit.appendIn(tx, {
         ...ctx,
         event: "authz_change",
         status: 200,
         target: `user:${targetId}`,
         detail: { roles: { from: before, to: wanted } },
       });
+      return await viewOf(tx, targetId);
     });
-    return this.view(targetId);
   }
 
   /** Disables (ending every session at once) or re-enables user `targetId`. */
-  setDisabled(actor: Actor, targetId: number, disabled: boolean, ctx: AuditContext): PublicUser {
-    const db = this.#db;
-    const users = this.#users;
-    const audit = this.#audit;
-    const authenticator = this.#authenticator;
+  async setDisabled(actor: Actor, targetId: number, disabled: boolean, ctx: AuditContext): Promise<PublicUser> {
     if (actor && actor.id === targetId) {
       throw new ApiError("forbidden", `You cannot ${disabled ? "disable" : "enable"} your own account.`);
     }
-    db.tx(() => {
-      const target = users.findById(targetId);
+    return await this.#store.transaction(async (tx) => {
+      const target = await tx.users.findById(targetId);
       if (!target) throw new ApiError("not-found", "No such user.");
-      this.#requireOutranks(actor, targetId);
-      if (disabled && !target.disabled && users.rolesOf(targetId).includes(ADMIN_ROLE)) {
-        this.#requireAnotherAdmin("disable");
+      await this.#requireOutranks(tx, actor, targetId);
+      if (disabled && !target.disabled && (await tx.users.rolesOf(targetId)).includes(ADMIN_ROLE)) {
+        await this.#requireAnotherAdmin(tx, "disable");
       }
-      users.setDisabled(targetId, disabled, this.#now());
-      const revoked = disabled ? authenticator.revokeAllCredentials(targetId) : 0;
-      audit.append({
+      await tx.users.setDisabled(targetId, disabled, this.#now());
+      const revoked = disabled ? await this.#authenticator.revokeAllCredentials(tx, targetId) : 0;
+      await this.#audit.appendIn(tx, {
         ...ctx,
         event: "user_updated",
         status: 200,
         target: `user:${targetId}`,
         detail: { disabled, tokensRevoked: revoked },
       });
+      return await viewOf(tx, targetId);
     });
-    return this.view(targetId);
   }
 
   /** Deletes user `targetId`; their tokens and grants go with them, their products stay unowned. */
-  delete(actor: Actor, targetId: number, ctx: AuditContext): void {
-    const db = this.#db;
-    const users = this.#users;
-    const audit = this.#audit;
-    const authenticator = this.#authenticator;
+  async delete(actor: Actor, targetId: number, ctx: AuditContext): Promise<void> {
     if (actor && actor.id === targetId) throw new ApiError("forbidden", "You cannot delete your own account.");
-    db.tx(() => {
-      const target = users.findById(targetId);
+    await this.#store.transaction(async (tx) => {
+      const target = await tx.users.findById(targetId);
       if (!target) throw new ApiError("not-found", "No such user.");
-      this.#requireOutranks(actor, targetId);
-      if (!target.disabled && users.rolesOf(targetId).includes(ADMIN_ROLE)) this.#requireAnotherAdmin("delete");
-      const roles = users.rolesOf(targetId);
-      const revoked = authenticator.revokeAllCredentials(targetId);
-      users.delete(targetId);
-      audit.append({
+      await this.#requireOutranks(tx, actor, targetId);
+      const roles = await tx.users.rolesOf(targetId);
+      if (!target.disabled && roles.includes(ADMIN_ROLE)) await this.#requireAnotherAdmin(tx, "delete");
+      const revoked = await this.#authenticator.revokeAllCredentials(tx, targetId);
+      await tx.users.delete(targetId);
+      await this.#audit.appendIn(tx, {
         ...ctx,
         event: "user_deleted",
         status: 204,
@@ -269,37 +300,52 @@ export class Accounts {
 
   /**
    * Creates the bootstrap admin when no user exists. Returns the generated
-   * password (to print once) when none was configured, else null.
+   * password (to print once) when none was configured, else null. Another
+   * process starting at the same moment creates it at most once: the
+   * emptiness is checked again inside the creating transaction.
    */
   async bootstrapAdmin(username: string, password: string | null, ctx: AuditContext): Promise<string | null> {
-    if (this.#users.count() > 0) return null;
+    if (await this.#store.users.count() > 0) return null;
     let chosen = password ?? generatePassword();
     while (password === null && passwordProblem(chosen, username)) chosen = generatePassword();
-    await this.create(username, chosen, ctx, [ADMIN_ROLE]);
+    if (!USERNAME_PATTERN.test(username)) throw validationFailed([{ path: "username", message: USERNAME_RULE }]);
+    const problem = passwordProblem(chosen, username);
+    if (problem) throw invalidPassword("password", problem);
+    const hash = await this.#authenticator.hashPassword(chosen);
+    try {
+      await this.#createHashed(username, hash, [ADMIN_ROLE], ctx, true);
+    } catch (error) {
+      if (error instanceof FirstUserExists) return null;
+      throw error;
+    }
     return password === null ? chosen : null;
   }
 
-  #requireRolesExist(roles: readonly string[]): void {
-    const missing = roles.filter((name) => !this.#roles.get(name));
+  async #requireRolesExist(reads: Pick<StoreReads, "roles">, roles: readonly string[]): Promise<void> {
+    const missing: string[] = [];
+    for (const name of roles) if (!(await reads.roles.get(name))) missing.push(name);
     if (missing.length > 0) {
       throw validationFailed([{ path: "roles", message: `unknown role(s): ${missing.join(", ")}` }]);
     }
   }
 
-  #requireOutranks(actor: Actor, targetId: number): void {
+  async #requireOutranks(tx: Transaction, actor: Actor, targetId: number): Promise<void> {
     if (!actor) return;
-    const target = this.#users.loadPrincipal(targetId);
+    const target = await tx.users.loadPrincipal(targetId);
     if (target && [...target.permissions].some((p) => !actor.permissions.has(p))) {
       throw new ApiError("forbidden", "You cannot manage a user who holds permissions you do not hold.");
     }
   }
 
-  #requireAnotherAdmin(verb: string): void {
-    if (this.#users.countActiveWithRole(ADMIN_ROLE) <= 1) {
+  async #requireAnotherAdmin(tx: Transaction, verb: string): Promise<void> {
+    if (await tx.users.countActiveWithRole(ADMIN_ROLE) <= 1) {
       throw new ApiError("conflict", `You cannot ${verb} the last active admin.`);
     }
   }
 }
+
+/** Another process created the first user while this one was hashing the bootstrap password. */
+class FirstUserExists extends Error {}
 
 /** A random password of 24 base64url characters (144 bits), for bootstrap and CLI resets. */
 export function generatePassword(): string {

@@ -7,10 +7,9 @@
  */
 import type { AuditLog } from "../audit/audit_log.ts";
 import type { AuditContext } from "../audit/events.ts";
+import type { Role } from "../db/records.ts";
+import { type DataStore, type Transaction, UniqueViolation } from "../db/store.ts";
 import type { Permission } from "../domain/permissions.ts";
-import type { Database } from "../db/database.ts";
-import type { Role, RolesRepo } from "../db/roles_repo.ts";
-import { isUniqueViolation } from "../db/users_repo.ts";
 import { ApiError } from "../errors.ts";
 import { type Clock, isoNow } from "../util/clock.ts";
 import { type Actor, requireHeld } from "./accounts.ts";
@@ -23,8 +22,7 @@ export interface RoleDefinition {
 
 /** Options for {@link Roles}. */
 export interface RolesOptions {
-  db: Database;
-  roles: RolesRepo;
+  store: DataStore;
   audit: AuditLog;
   /** The time. Default `Date.now`. */
   clock?: Clock;
@@ -32,77 +30,85 @@ export interface RolesOptions {
 
 /** Role administration. */
 export class Roles {
-  readonly #db: Database;
-  readonly #roles: RolesRepo;
+  readonly #store: DataStore;
   readonly #audit: AuditLog;
   readonly #clock: Clock;
 
   constructor(options: RolesOptions) {
-    this.#db = options.db;
-    this.#roles = options.roles;
+    this.#store = options.store;
     this.#audit = options.audit;
     this.#clock = options.clock ?? Date.now;
   }
 
   /** Every role, by name. */
-  list(): Role[] {
-    return this.#roles.list();
+  list(): Promise<Role[]> {
+    return this.#store.roles.list();
   }
 
   /** The role `name`, or a 404. */
-  get(name: string): Role {
-    const role = this.#roles.get(name);
+  async get(name: string): Promise<Role> {
+    const role = await this.#store.roles.get(name);
     if (!role) throw new ApiError("not-found", "No such role.");
     return role;
   }
 
   /** Creates a custom role. */
-  create(actor: Actor, name: string, definition: RoleDefinition, ctx: AuditContext): Role {
+  async create(actor: Actor, name: string, definition: RoleDefinition, ctx: AuditContext): Promise<Role> {
     const permissions = [...new Set(definition.permissions)].sort();
     requireHeld(actor, permissions);
     try {
-      return this.#db.tx(() => {
-        const role = this.#roles.create(name, definition.description, permissions, isoNow(this.#clock));
-        this.#record(ctx, 201, name, { action: "create", permissions });
+      return await this.#store.transaction(async (tx) => {
+        const role = await tx.roles.create(name, definition.description, permissions, isoNow(this.#clock));
+        await this.#record(tx, ctx, 201, name, { action: "create", permissions });
         return role;
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ApiError("conflict", "A role with that name exists.");
+      if (error instanceof UniqueViolation) throw new ApiError("conflict", "A role with that name exists.");
       throw error;
     }
   }
 
   /** Replaces a custom role's description and permissions. */
-  update(actor: Actor, name: string, definition: RoleDefinition, ctx: AuditContext): Role {
+  update(actor: Actor, name: string, definition: RoleDefinition, ctx: AuditContext): Promise<Role> {
     const permissions = [...new Set(definition.permissions)].sort();
-    return this.#db.tx(() => {
-      const before = this.#mutable(name);
+    return this.#store.transaction(async (tx) => {
+      const before = await this.#mutable(tx, name);
       requireHeld(actor, [...before.permissions, ...permissions]);
-      const role = this.#roles.update(name, definition.description, permissions, isoNow(this.#clock));
-      this.#record(ctx, 200, name, { action: "update", permissions: { from: before.permissions, to: permissions } });
+      const role = await tx.roles.update(name, definition.description, permissions, isoNow(this.#clock));
+      await this.#record(tx, ctx, 200, name, {
+        action: "update",
+        permissions: { from: before.permissions, to: permissions },
+      });
       return role;
     });
   }
 
   /** Deletes a custom role nobody holds. */
-  delete(actor: Actor, name: string, ctx: AuditContext): void {
-    this.#db.tx(() => {
-      const before = this.#mutable(name);
+  async delete(actor: Actor, name: string, ctx: AuditContext): Promise<void> {
+    await this.#store.transaction(async (tx) => {
+      const before = await this.#mutable(tx, name);
       requireHeld(actor, before.permissions);
-      const holders = this.#roles.holderCount(name);
+      const holders = await tx.roles.holderCount(name);
       if (holders > 0) throw new ApiError("conflict", `The role is still granted to ${holders} user(s).`);
-      this.#roles.delete(name);
-      this.#record(ctx, 204, name, { action: "delete", permissions: before.permissions });
+      await tx.roles.delete(name);
+      await this.#record(tx, ctx, 204, name, { action: "delete", permissions: before.permissions });
     });
   }
 
-  #mutable(name: string): Role {
-    const role = this.get(name);
+  async #mutable(tx: Transaction, name: string): Promise<Role> {
+    const role = await tx.roles.get(name);
+    if (!role) throw new ApiError("not-found", "No such role.");
     if (role.builtin) throw new ApiError("conflict", "Built-in roles cannot be changed or deleted.");
     return role;
   }
 
-  #record(ctx: AuditContext, status: number, role: string, detail: Record<string, unknown>): void {
-    this.#audit.append({ ...ctx, event: "authz_change", status, target: `role:${role}`, detail });
+  async #record(
+    tx: Transaction,
+    ctx: AuditContext,
+    status: number,
+    role: string,
+    detail: Record<string, unknown>,
+  ): Promise<void> {
+    await this.#audit.appendIn(tx, { ...ctx, event: "authz_change", status, target: `role:${role}`, detail });
   }
 }

@@ -2,16 +2,8 @@
  * Bearer tokens, stored only as SHA-256 hashes (see `src/crypto/tokens.ts`).
  * Times are Unix milliseconds so expiry checks are integer comparisons.
  */
+import type { TokenRecord } from "../records.ts";
 import type { Database } from "./database.ts";
-
-/** A stored token. */
-export interface TokenRecord {
-  readonly hash: string;
-  readonly userId: number;
-  readonly createdAt: number;
-  readonly lastUsedAt: number;
-  readonly expiresAt: number;
-}
 
 /** Data access for tokens; see {@link createTokensRepo}. */
 export type TokensRepo = ReturnType<typeof createTokensRepo>;

@@ -4,18 +4,9 @@
  * makes the tables match the code at every start, so a permission added in a
  * release reaches `admin` without a hand-written migration.
  */
-import { BUILTIN_ROLES, isPermission, type Permission, PERMISSIONS } from "../domain/permissions.ts";
+import { BUILTIN_ROLES, isPermission, type Permission, PERMISSIONS } from "../../domain/permissions.ts";
+import type { Role } from "../records.ts";
 import type { Database } from "./database.ts";
-
-/** A role as the API shows it. */
-export interface Role {
-  name: string;
-  description: string;
-  builtin: boolean;
-  permissions: Permission[];
-  createdAt: string;
-  updatedAt: string;
-}
 
 interface RoleRow {
   name: string;
@@ -112,22 +103,20 @@ export function createRolesRepo(db: Database) {
     },
     /**
      * Makes the permissions table equal the code catalogue and each built-in
-     * role hold exactly its listed permissions. Idempotent; one transaction.
+     * role hold exactly its listed permissions. Idempotent; run it inside a transaction.
      */
     syncCatalogue(now: string): void {
-      db.tx(() => {
-        for (const [name, description] of Object.entries(PERMISSIONS)) {
-          upsertPermission.run({ name, description });
-        }
-        for (const { name } of permissionNames.all<{ name: string }>()) {
-          if (!isPermission(name)) deletePermission.run({ name });
-        }
-        for (const [name, role] of Object.entries(BUILTIN_ROLES)) {
-          if (!get(name)) insertRole.run({ name, description: role.description, builtin: 1, now });
-          markBuiltin.run({ name, description: role.description });
-          setPermissions(name, role.permissions);
-        }
-      });
+      for (const [name, description] of Object.entries(PERMISSIONS)) {
+        upsertPermission.run({ name, description });
+      }
+      for (const { name } of permissionNames.all<{ name: string }>()) {
+        if (!isPermission(name)) deletePermission.run({ name });
+      }
+      for (const [name, role] of Object.entries(BUILTIN_ROLES)) {
+        if (!get(name)) insertRole.run({ name, description: role.description, builtin: 1, now });
+        markBuiltin.run({ name, description: role.description });
+        setPermissions(name, role.permissions);
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { testDatabase } from "../../tests/helpers.ts";
+import { testDatabase } from "../../../tests/helpers.ts";
 import { AUDIT_PAGE_SQL, createAuditRepo } from "./audit_repo.ts";
 
 Deno.test("AuditRepo.page() walks an index for every filter: no table scan, no sort", async () => {

@@ -1,36 +1,12 @@
 /**
- * Users and their role grants. Password hashes leave this module only through
- * {@link UserRecord} for the authenticator; {@link toPublicUser} is what
- * responses are built from.
+ * The SQL of users and their role grants (see `UserReads`/`UserWrites` in
+ * `src/db/store.ts` for what each operation guarantees). Password hashes
+ * leave this module only inside a `UserRecord`, for the authenticator.
  */
-import { ADMIN_ROLE, isPermission } from "../domain/permissions.ts";
-import type { Principal } from "../domain/principal.ts";
+import { ADMIN_ROLE, isPermission } from "../../domain/permissions.ts";
+import type { Principal } from "../../domain/principal.ts";
+import type { PrincipalWithHash, UserRecord } from "../records.ts";
 import type { Database } from "./database.ts";
-
-/** A user row, hash included: for authentication only. */
-export interface UserRecord {
-  readonly id: number;
-  readonly username: string;
-  readonly passwordHash: string;
-  readonly disabled: boolean;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
-
-/** A user as the API shows it: never the hash. */
-export interface PublicUser {
-  id: number;
-  username: string;
-  disabled: boolean;
-  roles: string[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** True when `error` is SQLite's UNIQUE constraint violation. */
-export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && /UNIQUE constraint failed/.test(error.message);
-}
 
 interface UserRow {
   id: number;
@@ -139,7 +115,7 @@ export function createUsersRepo(db: Database) {
      * {@link loadPrincipal} plus the stored password hash, still one query: the
      * credential cache checks that a cached password is still the current one.
      */
-    loadPrincipalWithHash(id: number): { principal: Principal; passwordHash: string } | undefined {
+    loadPrincipalWithHash(id: number): PrincipalWithHash | undefined {
       return loadWithHash(id);
     },
     /** Inserts a user; throws a UNIQUE violation when the name is taken in any case. */
@@ -184,17 +160,5 @@ export function createUsersRepo(db: Database) {
     count(): number {
       return count.get<{ n: number }>()!.n;
     },
-  };
-}
-
-/** The public view of a user: the fields a response may carry. */
-export function toPublicUser(user: UserRecord, roles: readonly string[]): PublicUser {
-  return {
-    id: user.id,
-    username: user.username,
-    disabled: user.disabled,
-    roles: [...roles],
-    createdAt: user.createdAt,
-    updatedAt: user.updatedAt,
   };
 }

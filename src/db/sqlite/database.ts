@@ -177,6 +177,36 @@ export class Database {
   }
 
   /**
+   * Opens a transaction (`BEGIN IMMEDIATE`, or a plain `BEGIN` for a
+   * read-only snapshot) that the caller ends with {@link Database.commit} or
+   * {@link Database.rollback}, for callers that await in between. Only the
+   * data store calls it, and it runs one such transaction at a time on the
+   * connection (see `gate.ts`); {@link Database.tx} inside it nests as a
+   * savepoint, as usual.
+   */
+  begin(mode: "immediate" | "read" = "immediate"): void {
+    if (this.#depth > 0) throw new Error("a transaction is already open on this connection");
+    this.#db.exec(mode === "immediate" ? "BEGIN IMMEDIATE" : "BEGIN");
+    this.#depth = 1;
+  }
+
+  /** Commits the transaction opened by {@link Database.begin} and runs its after-commit hooks. */
+  commit(): void {
+    this.#db.exec("COMMIT");
+    this.#depth = 0;
+    const hooks = this.#afterCommit;
+    this.#afterCommit = [];
+    for (const hook of hooks) hook();
+  }
+
+  /** Rolls back the transaction opened by {@link Database.begin}, dropping its hooks. */
+  rollback(): void {
+    this.#depth = 0;
+    this.#afterCommit = [];
+    if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+  }
+
+  /**
    * Runs `hook` once the current transaction commits (immediately when there
    * is none); dropped on rollback. Used to emit log lines and evict caches
    * only for changes that really happened.

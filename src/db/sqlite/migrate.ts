@@ -5,7 +5,7 @@
  * silently diverging from the database.
  */
 import { createHash } from "node:crypto";
-import { type Clock, isoNow } from "../util/clock.ts";
+import { type Clock, isoNow } from "../../util/clock.ts";
 import type { Database } from "./database.ts";
 
 /** One migration file. */
@@ -22,7 +22,7 @@ export class MigrationError extends Error {
 }
 
 /** The folder holding the migrations, resolved from this module (works in `deno compile` with `--include sql`). */
-export const MIGRATIONS_DIR = new URL("../../sql/", import.meta.url);
+export const MIGRATIONS_DIR = new URL("../../../sql/", import.meta.url);
 
 /** Reads and orders the `NNN_name.sql` files of `dir`. */
 export async function loadMigrations(dir: URL = MIGRATIONS_DIR): Promise<Migration[]> {

@@ -2,33 +2,8 @@
  * Products. Money is integer cents; every update bumps `version`, which is
  * the ETag, so a write based on a stale read is refused (no lost updates).
  */
+import type { Product, ProductInput, UpdateOutcome } from "../records.ts";
 import type { Database } from "./database.ts";
-
-/** A product as stored and as returned. */
-export interface Product {
-  id: number;
-  name: string;
-  description: string;
-  priceCents: number;
-  stock: number;
-  ownerId: number | null;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
-
-/** The fields a client may set. */
-export interface ProductInput {
-  name: string;
-  description: string;
-  priceCents: number;
-  stock: number;
-}
-
-/** Why an update did not happen. */
-export type UpdateOutcome =
-  | { readonly ok: true; readonly product: Product }
-  | { readonly ok: false; readonly reason: "missing" | "stale" };
 
 interface ProductRow {
   id: number;

@@ -1,5 +1,5 @@
 /**
- * Storage of the audit log (`audit_log`, append-only by trigger; see
+ * The SQL of the audit log (`audit_log`, append-only by trigger; see
  * `sql/002_audit_log.sql`). The hash chain and the sanitising live in
  * `src/audit/`; this module only stores and reads rows.
  *
@@ -9,25 +9,8 @@
  * selects from it; SQLite flattens the view, so each still walks its index.
  */
 import type { SQLInputValue } from "node:sqlite";
+import type { AuditPageQuery, AuditRange, AuditRow, ChainHead } from "../records.ts";
 import type { Database } from "./database.ts";
-
-/** A stored audit row: every column, as the API shows it (`detail` is canonical JSON text). */
-export interface AuditRow {
-  seq: number;
-  ts: string;
-  event: string;
-  level: string;
-  actor: number | null;
-  client: string | null;
-  method: string | null;
-  path: string | null;
-  status: number | null;
-  requestId: string | null;
-  target: string | null;
-  detail: string;
-  prevHash: string;
-  hash: string;
-}
 
 /** The one list of the audit columns, as a view `audit_rows` on the connection that runs it. */
 export const AUDIT_ROWS_VIEW = `CREATE TEMP VIEW IF NOT EXISTS audit_rows AS
@@ -54,25 +37,6 @@ export const AUDIT_PAGE_SQL = {
     ORDER BY ts, seq LIMIT :limit`,
 } as const;
 
-/** Filters for {@link AuditRepo.page}. */
-export interface AuditPageQuery {
-  /** Inclusive lower bound on `ts` (the stored ISO form). */
-  since?: string | undefined;
-  /** Exclusive upper bound on `ts`. */
-  until?: string | undefined;
-  event?: string | undefined;
-  actor?: number | undefined;
-  /** The page starts after this row (in date order); 0 for the first page. */
-  afterSeq: number;
-  limit: number;
-}
-
-/** A date range: `since ≤ ts < until`, either end open. */
-export interface AuditRange {
-  since?: string | undefined;
-  until?: string | undefined;
-}
-
 // Bounds that every stored `ts` (an ISO 8601 string) lies between, so the range is always sargable.
 const EARLIEST = "";
 const LATEST = "\uffff";
@@ -90,18 +54,26 @@ export function createAuditRepo(db: Database) {
        target, detail, prev_hash, hash)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)`,
   );
-  const all = db.prepare("SELECT * FROM audit_rows ORDER BY seq");
-  const chunk = db.prepare("SELECT * FROM audit_rows WHERE seq > :after AND seq <= :upTo ORDER BY seq LIMIT :limit");
+  // Two statements each, not `:after IS NULL OR seq > :after`: the OR would keep SQLite from seeking by seq.
+  const firstChunk = db.prepare("SELECT * FROM audit_rows WHERE seq <= :upTo ORDER BY seq LIMIT :limit");
+  const nextChunk = db.prepare(
+    "SELECT * FROM audit_rows WHERE seq > :after AND seq <= :upTo ORDER BY seq LIMIT :limit",
+  );
   const tsOf = db.prepare("SELECT ts FROM audit_log WHERE seq = :seq");
   const byDate = db.prepare(AUDIT_PAGE_SQL.byDate);
   const byEvent = db.prepare(AUDIT_PAGE_SQL.byEvent);
   const byActor = db.prepare(AUDIT_PAGE_SQL.byActor);
-  const inRange = db.prepare("SELECT * FROM audit_rows WHERE ts >= :since AND ts < :until ORDER BY seq");
+  const firstInRange = db.prepare(
+    "SELECT * FROM audit_rows WHERE ts >= :since AND ts < :until ORDER BY seq LIMIT :limit",
+  );
+  const nextInRange = db.prepare(
+    "SELECT * FROM audit_rows WHERE seq > :after AND ts >= :since AND ts < :until ORDER BY seq LIMIT :limit",
+  );
 
   return {
     /** The newest row's `seq` and `hash`, or null for an empty log. */
-    head(): { seq: number; hash: string } | null {
-      const row = head.get<{ seq: number; hash: string }>();
+    head(): ChainHead | null {
+      const row = head.get<ChainHead>();
       return row ? { seq: row.seq, hash: row.hash } : null;
     },
     /** Inserts complete rows (sequence and hashes already computed), in order. */
@@ -126,13 +98,11 @@ export function createAuditRepo(db: Database) {
         insert.runValues(values);
       }
     },
-    /** Every row in `seq` order, streamed (constant memory for any log size). */
-    all(): IterableIterator<AuditRow> {
-      return all.iterate<AuditRow>();
-    },
-    /** Up to `limit` rows with `after < seq ≤ upTo`, in `seq` order. */
-    chunk(after: number | bigint, upTo: number, limit: number): AuditRow[] {
-      return chunk.all<AuditRow>({ after, upTo, limit });
+    /** Up to `limit` rows with `after < seq ≤ upTo` (from the first row when `after` is null), in `seq` order. */
+    chunk(after: number | null, upTo: number, limit: number): AuditRow[] {
+      return after === null
+        ? firstChunk.all<AuditRow>({ upTo, limit })
+        : nextChunk.all<AuditRow>({ after, upTo, limit });
     },
     /**
      * A page of rows matching `query` in date order (`ts`, then `seq`),
@@ -147,9 +117,10 @@ export function createAuditRepo(db: Database) {
       if (actor !== undefined) return byActor.all<AuditRow>({ ...page, actor });
       return byDate.all<AuditRow>(page);
     },
-    /** The rows with `since ≤ ts < until` in chain (`seq`) order, streamed: for exports. */
-    range(range: AuditRange = {}): IterableIterator<AuditRow> {
-      return inRange.iterate<AuditRow>({ since: range.since ?? EARLIEST, until: range.until ?? LATEST });
+    /** Up to `limit` rows with `since ≤ ts < until` after `after` (from the first when null), in `seq` order. */
+    rangeChunk(range: AuditRange, after: number | null, limit: number): AuditRow[] {
+      const bounds = { since: range.since ?? EARLIEST, until: range.until ?? LATEST, limit };
+      return after === null ? firstInRange.all<AuditRow>(bounds) : nextInRange.all<AuditRow>({ ...bounds, after });
     },
   };
 }
