@@ -17,7 +17,7 @@ export async function initDatabase(path: string): Promise<{ store: SQLiteStore; 
  * Returns the generated admin password (to print once), or null.
  */
 export async function bootstrap(deps: AppDeps): Promise<string | null> {
-  await deps.store.transaction((tx) => tx.roles.syncCatalogue(isoNow(deps.clock)));
+  await deps.store.transaction((tx) => tx.roles.syncCatalogue(isoNow(deps.clock)), { exclusive: true });
   return await deps.services.accounts.bootstrapAdmin(deps.config.adminUsername, deps.config.adminPassword, {
     client: "local",
     method: "BOOTSTRAP",

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { configure, getLogger, type LogRecord, reset } from "@logtape/logtape";
 import { createApp } from "../src/app.ts";
+import { StoreUnavailable } from "../src/db/store.ts";
 import { createDeps } from "../src/deps.ts";
 import { createTestApp, problem, type TestApp } from "./helpers.ts";
 
@@ -71,6 +72,28 @@ Deno.test("every response — success and error alike — carries the security h
     if (response.status >= 400) await problem(response);
     else await response.body?.cancel();
   }
+});
+
+Deno.test("a database that cannot serve is a 503 with Retry-After, its cause never in the body", async () => {
+  await using t = await createTestApp();
+  const viewer = await t.user("victor");
+  const cause = "database is locked (SQLITE_BUSY) at /work/main/data/app.db";
+  const products = { ...t.store.products, get: () => Promise.reject(new StoreUnavailable(cause)) };
+  const store = new Proxy(t.store, {
+    get(target, key) {
+      if (key === "products") return products;
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const app = createApp(createDeps(t.config, store));
+  const response = await app.request("https://localhost/products/1", { headers: { Authorization: viewer.basic } });
+  assert.equal(response.status, 503);
+  assert.equal(response.headers.get("Retry-After"), "1");
+  assertHardened(response, "503");
+  const body = await problem(response);
+  assert.equal(body.type, "urn:secure-api:problem:service-unavailable");
+  assert.ok(!JSON.stringify(body).includes("SQLITE"), "the cause stays out of the response");
 });
 
 Deno.test("an unexpected error is a generic 500: nothing internal in the body, the cause in the log with the request id", async () => {

@@ -117,7 +117,7 @@ export async function runAdmin(args: readonly string[], io: AdminIO): Promise<nu
 
   try {
     const deps = createDeps(config, store, io.overrides ?? {});
-    await store.transaction((tx) => tx.roles.syncCatalogue(isoNow(deps.clock)));
+    await store.transaction((tx) => tx.roles.syncCatalogue(isoNow(deps.clock)), { exclusive: true });
     const status = await execute(command, deps, io);
     if (command.name !== "list" && await deps.services.accounts.activeAdmins() === 0) {
       err(`warning: no active admin exists; create one with "create-user <name> --role ${ADMIN_ROLE}".`);

@@ -14,11 +14,12 @@
  *   goes through {@link DataStore.transaction}.
  * - **{@link DataStore.transaction}** runs `fn` in one transaction and commits
  *   when the promise it returns resolves, or rolls back when it rejects (the
- *   rejection is passed on). It retries nothing. Writers are serialised: the
- *   SQLite store takes the write lock up front (`BEGIN IMMEDIATE`) and runs
- *   one transaction at a time per process; PostgreSQL may run several at once
- *   but every guard rail a service checks inside one sees a consistent state
- *   (the services re-read what they check inside the transaction).
+ *   rejection is passed on). It retries nothing. The SQLite store takes the
+ *   write lock up front (`BEGIN IMMEDIATE`) and runs one transaction at a
+ *   time per process; PostgreSQL runs several at once, so a service whose
+ *   rule reads then writes (the last admin, the first user) asks for
+ *   `{ exclusive: true }` and every such transaction runs alone. Services
+ *   re-read what they check inside the transaction.
  *   Transactions do not nest, and code inside one uses the `tx` it was given:
  *   a read through `store.*` from inside a transaction is refused (on SQLite
  *   it would wait for its own transaction to end). A `tx` used after its
@@ -31,15 +32,20 @@
  *   rows are computed; it serialises chain appends until the transaction ends
  *   (SQLite: the write lock already does; PostgreSQL: `pg_advisory_xact_lock`)
  *   and returns the head to chain from.
- * - **Uniqueness**: a write that would break a uniqueness rule (a username
- *   taken in any case, a role name) rejects with {@link UniqueViolation},
- *   never with the engine's own message.
+ * - **Errors are the store's, not the engine's**: a write that would break a
+ *   uniqueness rule (a username taken in any case, a role name) rejects with
+ *   {@link UniqueViolation}; a database that cannot serve now (unreachable, a
+ *   lock or statement timeout) rejects with {@link StoreUnavailable}, which
+ *   the HTTP layer answers with 503. Never with the engine's own message.
+ * - **Ids come from the database**: `users.create` and `products.create`
+ *   return the new id; callers never choose one.
  * - Every method returns a promise; large reads are async iterables read in
  *   chunks, so a log of millions of rows streams in constant memory.
  *
  * ## Mapping to PostgreSQL (porsager `npm:postgres`)
  *
- * `transaction(fn)` is `sql.begin((tx) => fn(wrap(tx)))`; the reads outside a
+ * `transaction(fn)` is `sql.begin((tx) => fn(wrap(tx)))`, with
+ * `SELECT pg_advisory_xact_lock(<key>)` first when `exclusive`; the reads outside a
  * transaction use the pool (each is one statement, so autocommit sees only
  * committed data); `lockHead()` is `SELECT pg_advisory_xact_lock(<key>)`
  * followed by the head query; `afterCommit` hooks are collected in the
@@ -74,6 +80,29 @@ import type {
  */
 export class UniqueViolation extends Error {
   override name = "UniqueViolation";
+}
+
+/**
+ * The database cannot serve now: unreachable, restarting, or a lock or
+ * statement timeout (SQLite: "database is locked" after the busy timeout;
+ * PostgreSQL: connection loss, `57P01`, `55P03`, `57014`). Transient: the
+ * HTTP layer answers 503 with `Retry-After`, and a retry may succeed.
+ */
+export class StoreUnavailable extends Error {
+  override name = "StoreUnavailable";
+}
+
+/** Options for {@link DataStore.transaction}. */
+export interface TransactionOptions {
+  /**
+   * Serialise this transaction with every other exclusive one, before its
+   * first statement: for check-then-act guard rails (the last admin, the first
+   * user, the catalogue sync, a role still held) that two concurrent
+   * transactions could otherwise both pass. PostgreSQL takes one
+   * transaction-scoped advisory lock first; SQLite's transactions are all
+   * serialised already. Default false.
+   */
+  exclusive?: boolean;
 }
 
 /** Reading users. */
@@ -242,7 +271,7 @@ export interface DataStore extends StoreReads, AsyncDisposable {
   /** The engine, for logs and readiness: `sqlite` or `postgres`. */
   readonly engine: string;
   /** Runs `fn` in one transaction; see the module documentation for the guarantees. */
-  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Runs `fn` with reads that all see one consistent snapshot (exports, verification tools). */
   snapshot<T>(fn: (reads: StoreReads) => Promise<T>): Promise<T>;
   /** Which migrations are applied and which are pending. */

@@ -3,7 +3,8 @@
  * becomes an RFC 9457 `application/problem+json` response. An
  * {@link ApiError} keeps its status and public message; Hono's own
  * `HTTPException` for a malformed or oversized body becomes the matching
- * problem; anything else is a generic 500 whose cause goes only to the log,
+ * problem; the data store's `StoreUnavailable` is a 503 with `Retry-After`;
+ * anything else is a generic 500 whose cause goes only to the log,
  * under the same request id as the response.
  */
 import type { Logger } from "@logtape/logtape";
@@ -11,6 +12,7 @@ import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../app_env.ts";
 import { sanitizeText } from "../audit/sanitize.ts";
+import { StoreUnavailable } from "../db/store.ts";
 import { ApiError, problemBody } from "../errors.ts";
 
 /** Longest `instance` echoed back; the path is the client's own input. */
@@ -32,6 +34,12 @@ export function problemResponse(error: ApiError, path: string, requestId: string
  */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof StoreUnavailable) {
+    return new ApiError("service-unavailable", "The database is unavailable; retry shortly.", {
+      cause: error,
+      headers: { "Retry-After": "1" },
+    });
+  }
   if (error instanceof HTTPException) {
     if (error.status === 400) return new ApiError("malformed-json", "The request body is not valid JSON.");
     if (error.status === 413) return new ApiError("payload-too-large", "The request body is too large.");

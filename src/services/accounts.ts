@@ -30,6 +30,12 @@ import { USERNAME_PATTERN, USERNAME_RULE } from "../domain/username.ts";
 import { ApiError, validationFailed } from "../errors.ts";
 import { type Clock, isoNow } from "../util/clock.ts";
 
+/**
+ * For the transactions whose rule reads, then writes (the last admin, the
+ * first user): no concurrent transaction may pass the same check meanwhile.
+ */
+const EXCLUSIVE = { exclusive: true } as const;
+
 /** Who acts: a user through the API, or the operator at the CLI (null). */
 export type Actor = Principal | null;
 
@@ -160,7 +166,7 @@ export class Accounts {
           detail: { username, roles: [...roles] },
         });
         return await viewOf(tx, id);
-      });
+      }, onlyIfEmpty ? EXCLUSIVE : {});
     } catch (error) {
       if (error instanceof UniqueViolation) throw new ApiError("conflict", "That username is taken.");
       throw error;
@@ -249,7 +255,7 @@ export class Accounts {
         detail: { roles: { from: before, to: wanted } },
       });
       return await viewOf(tx, targetId);
-    });
+    }, EXCLUSIVE);
   }
 
   /** Disables (ending every session at once) or re-enables user `targetId`. */
@@ -274,7 +280,7 @@ export class Accounts {
         detail: { disabled, tokensRevoked: revoked },
       });
       return await viewOf(tx, targetId);
-    });
+    }, EXCLUSIVE);
   }
 
   /** Deletes user `targetId`; their tokens and grants go with them, their products stay unowned. */
@@ -295,7 +301,7 @@ export class Accounts {
         target: `user:${targetId}`,
         detail: { username: target.username, roles, tokensRevoked: revoked },
       });
-    });
+    }, EXCLUSIVE);
   }
 
   /**

@@ -92,7 +92,7 @@ export class Roles {
       if (holders > 0) throw new ApiError("conflict", `The role is still granted to ${holders} user(s).`);
       await tx.roles.delete(name);
       await this.#record(tx, ctx, 204, name, { action: "delete", permissions: before.permissions });
-    });
+    }, { exclusive: true }); // "nobody holds it" must still hold when it goes
   }
 
   async #mutable(tx: Transaction, name: string): Promise<Role> {

@@ -27,9 +27,11 @@ import {
   type RoleReads,
   type RoleWrites,
   type StoreReads,
+  StoreUnavailable,
   type TokenReads,
   type TokenWrites,
   type Transaction,
+  type TransactionOptions,
   UniqueViolation,
   type UserReads,
   type UserWrites,
@@ -64,10 +66,15 @@ interface Unit {
   open: boolean;
 }
 
-/** `node:sqlite`'s message for a UNIQUE constraint, turned into the store's typed error. */
+/** `node:sqlite`'s errors that mean something to callers, turned into the store's typed errors. */
 function translate(error: unknown): unknown {
-  if (error instanceof Error && /UNIQUE constraint failed/.test(error.message)) {
+  if (!(error instanceof Error)) return error;
+  if (/UNIQUE constraint failed/.test(error.message)) {
     return new UniqueViolation("a value that must be unique is taken", { cause: error });
+  }
+  // SQLITE_BUSY after busy_timeout: another process held the write lock too long.
+  if (/database is locked|SQLITE_BUSY/.test(error.message)) {
+    return new StoreUnavailable("the database is busy", { cause: error });
   }
   return error;
 }
@@ -242,14 +249,19 @@ export class SQLiteStore implements DataStore {
     };
   }
 
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  /** Every SQLite transaction is exclusive (`BEGIN IMMEDIATE`, one at a time), so `options` changes nothing here. */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, _options?: TransactionOptions): Promise<T> {
     if (this.#unit.getStore()?.open) throw new Error("transactions do not nest: pass the tx you were given down");
     if (this.#closed) throw new Error("the data store is closed");
     await this.#gate.acquire();
     const unit: Unit = { open: true };
     const hooks: (() => void)[] = [];
     try {
-      this.#db.begin("immediate");
+      try {
+        this.#db.begin("immediate");
+      } catch (error) {
+        throw translate(error);
+      }
       const tx = transactionOver(this.#sql, this.#runnerFor(unit), (hook) => hooks.push(hook));
       let result: T;
       try {
@@ -259,7 +271,7 @@ export class SQLiteStore implements DataStore {
       } catch (error) {
         unit.open = false;
         this.#db.rollback();
-        throw error;
+        throw translate(error);
       }
       for (const hook of hooks) hook();
       return result;
