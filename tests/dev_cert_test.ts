@@ -9,7 +9,7 @@ import * as x509 from "@peculiar/x509";
 import { generateDevCertificate } from "../src/tls/dev_cert.ts";
 
 Deno.test("the development certificate is ECDSA P-256 signed with SHA-256, its key importable only as P-256", async () => {
-  const { cert, key } = await generateDevCertificate(new Date("2026-01-01T00:00:00Z"));
+  const { cert, key } = await generateDevCertificate(Date.parse("2026-01-01T00:00:00Z"));
   x509.cryptoProvider.set(crypto);
   const certificate = new x509.X509Certificate(cert);
   assert.deepEqual(certificate.signatureAlgorithm, { name: "ECDSA", hash: { name: "SHA-256" } });
