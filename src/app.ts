@@ -24,7 +24,6 @@ import type { AppEnv } from "./app_env.ts";
 import type { AppDeps } from "./deps.ts";
 import { ApiError } from "./errors.ts";
 import { errorHandler, problemResponse } from "./middleware/error_handler.ts";
-import { buildOpenAPI } from "./openapi.ts";
 import { auditFailures } from "./middleware/audit_failures.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { clientAddress } from "./middleware/client_address.ts";
@@ -32,13 +31,8 @@ import { rateLimit } from "./middleware/rate_limit.ts";
 import { requestId } from "./middleware/request_id.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
 import { tarpit } from "./middleware/tarpit.ts";
-import { auditRoutes } from "./routes/audit.ts";
-import { AUTH_POLICY_ROUTES, authRoutes } from "./routes/auth.ts";
-import { healthRoutes } from "./routes/health.ts";
-import { openAPIRoutes } from "./routes/openapi.ts";
-import { productRoutes } from "./routes/products.ts";
-import { roleRoutes } from "./routes/roles.ts";
-import { userRoutes } from "./routes/users.ts";
+import { apiRoutes } from "./routes/api.ts";
+import { matchedRoute, mountRoutes } from "./routes/route.ts";
 import { getLogger } from "@logtape/logtape";
 
 /** Largest request body accepted, in bytes (OWASP API4:2023; SECURITY.md "Errors and input"). */
@@ -50,8 +44,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const logger = getLogger(["secure-api", "http"]);
   const rateLimitLogger = getLogger(["secure-api", "ratelimit"]);
   const app = new Hono<AppEnv>();
-  const policyFor = (c: Context<AppEnv>) =>
-    AUTH_POLICY_ROUTES.has(`${c.req.method} ${c.req.path}`) ? policies.auth : policies.api;
+  // Each route declares its policy; a request that matched no route (404, 405) is under `api`.
+  const policyFor = (c: Context<AppEnv>) => policies[matchedRoute(c)?.rateLimit ?? "api"];
 
   app.use(requestId());
   app.use(securityHeaders());
@@ -88,13 +82,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(authenticate({ authenticator: deps.authenticator }));
   app.use(rateLimit({ store, policyFor, scope: "user", audit, logger: rateLimitLogger, clock: deps.clock }));
 
-  app.route("/", healthRoutes());
-  app.route("/", openAPIRoutes(() => buildOpenAPI({ authPolicyRoutes: AUTH_POLICY_ROUTES })));
-  app.route("/auth", authRoutes({ accounts: services.accounts, authenticator: deps.authenticator }));
-  app.route("/products", productRoutes({ db: deps.db, products: deps.repos.products, audit, clock: deps.clock }));
-  app.route("/users", userRoutes({ accounts: services.accounts }));
-  app.route("/", roleRoutes({ roles: services.roles }));
-  app.route("/audit", auditRoutes({ audit }));
+  mountRoutes(
+    app,
+    apiRoutes({
+      db: deps.db,
+      products: deps.repos.products,
+      accounts: services.accounts,
+      roles: services.roles,
+      authenticator: deps.authenticator,
+      audit,
+      clock: deps.clock,
+    }),
+  );
 
   app.notFound((c) => problemResponse(new ApiError("not-found", "No such resource."), c.req.path, c.var.requestId));
   app.onError(errorHandler(logger));

@@ -1,18 +1,19 @@
 /**
  * The OpenAPI 3.1 document, generated — never written by hand — from the
- * operation table (`src/openapi_operations.ts`) and the zod schemas that the
+ * route definitions (`src/routes/route.ts`: each route declares its guard,
+ * rate-limit policy, inputs and responses once) and the zod schemas that the
  * validators use (`z.toJSONSchema`, JSON Schema 2020-12, which is OpenAPI
  * 3.1's dialect). Request schemas are rendered as the client sends them
  * (`io: "input"`), response schemas as the server sends them (`io: "output"`).
  *
  * Each app builds it once, on the first `GET /openapi.json`, and then serves
- * the cached text (`src/routes/openapi.ts`). `tests/openapi_test.ts` proves that the document and
- * the router describe the same routes with the same guards, and that real
- * responses match the documented schemas.
+ * the cached text (`src/routes/openapi.ts`). `tests/openapi_test.ts` proves
+ * that the document and the router describe the same routes with the same
+ * guards, and that real responses match the documented schemas.
  */
 import { z } from "zod";
 import type { GuardInfo } from "./middleware/require_permission.ts";
-import { type NamedSchema, OPERATIONS, type OperationSpec, type ResponseSpec } from "./openapi_operations.ts";
+import type { NamedSchema, ResponseDoc, RouteDefinition } from "./routes/route.ts";
 import { problemBody } from "./schemas/responses.ts";
 
 /** The version of the API contract described. */
@@ -20,14 +21,6 @@ export const API_VERSION = "1.0.0";
 
 /** A JSON object (the document and its parts). */
 export type JSONObject = { [key: string]: unknown };
-
-/** Options for {@link buildOpenAPI}. */
-export interface OpenAPIOptions {
-  /** The operations to describe. Default {@link OPERATIONS}. */
-  operations?: readonly OperationSpec[];
-  /** `"METHOD /path"` of the routes under the `auth` rate-limit policy. */
-  authPolicyRoutes: ReadonlySet<string>;
-}
 
 const PROBLEM: NamedSchema = { name: "Problem", schema: problemBody };
 const SCHEMA_REF = "#/components/schemas/";
@@ -45,7 +38,7 @@ function security(guard: GuardInfo, schemes: readonly ("basic" | "bearer")[]): J
 }
 
 /** Errors that follow from how the route is guarded and what it reads. */
-function impliedErrors(op: OperationSpec): Record<number, string> {
+function impliedErrors(op: RouteDefinition): Record<number, string> {
   const errors: Record<number, string> = {
     401: op.guard.kind === "public" ? "PublicUnauthenticated" : "Unauthenticated",
     429: "TooManyRequests",
@@ -94,7 +87,7 @@ function bare(schema: JSONObject): JSONObject {
   return rest;
 }
 
-function parameters(op: OperationSpec): JSONObject[] {
+function parameters(op: RouteDefinition): JSONObject[] {
   const out: JSONObject[] = [];
   for (const [name, schema] of Object.entries(op.params ?? {})) {
     const { description, ...rest } = bare(z.toJSONSchema(schema, { io: "input" }));
@@ -120,7 +113,7 @@ function parameters(op: OperationSpec): JSONObject[] {
   return out;
 }
 
-function response(status: number, spec: ResponseSpec, schemas: SchemaSet): JSONObject {
+function response(status: number, spec: ResponseDoc, schemas: SchemaSet): JSONObject {
   const headers: JSONObject = {
     "X-Request-Id": ref("headers", "X-Request-Id"),
     "RateLimit": ref("headers", "RateLimit"),
@@ -136,7 +129,7 @@ function response(status: number, spec: ResponseSpec, schemas: SchemaSet): JSONO
   };
 }
 
-function operation(op: OperationSpec, schemas: SchemaSet, authPolicy: ReadonlySet<string>): JSONObject {
+function operation(op: RouteDefinition, schemas: SchemaSet): JSONObject {
   const responses: JSONObject = {};
   const implied = impliedErrors(op);
   const statuses = [...new Set([...Object.keys(op.responses), ...Object.keys(implied)].map(Number))].sort((a, b) =>
@@ -153,7 +146,7 @@ function operation(op: OperationSpec, schemas: SchemaSet, authPolicy: ReadonlySe
     tags: [op.tag],
     security: security(op.guard, op.schemes ?? ["basic", "bearer"]),
     ...(op.guard.kind === "permission" ? { "x-permission": op.guard.permission } : {}),
-    "x-rate-limit-policy": authPolicy.has(`${op.method} ${op.path}`) ? "auth" : "api",
+    "x-rate-limit-policy": op.rateLimit,
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(op.body
       ? { requestBody: { required: true, content: { "application/json": { schema: schemas.use(op.body, "input") } } } }
@@ -194,16 +187,15 @@ function sharedResponses(schemas: SchemaSet): JSONObject {
   };
 }
 
-/** Builds the OpenAPI 3.1 document. Throws when the table is inconsistent (a route described twice). */
-export function buildOpenAPI(options: OpenAPIOptions): JSONObject {
-  const { operations = OPERATIONS, authPolicyRoutes } = options;
+/** Builds the OpenAPI 3.1 document of `operations`. Throws when a route is described twice. */
+export function buildOpenAPI(operations: readonly RouteDefinition[]): JSONObject {
   const schemas = new SchemaSet();
   const paths: Record<string, JSONObject> = {};
   for (const op of operations) {
     const item = paths[openAPIPath(op.path)] ??= {};
     const method = op.method.toLowerCase();
     if (method in item) throw new Error(`${op.method} ${op.path} is described twice`);
-    item[method] = operation(op, schemas, authPolicyRoutes);
+    item[method] = operation(op, schemas);
   }
   const responses = sharedResponses(schemas);
   return {

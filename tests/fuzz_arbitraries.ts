@@ -2,11 +2,11 @@
  * fast-check generators for `tests/fuzz_test.ts`: hostile strings, JSON
  * text written by hand (so `__proto__` and duplicate keys survive
  * serialisation), raw bodies, path segments, query strings and headers, and
- * {@link requestFor}, which assembles them into requests on the documented
- * operations.
+ * {@link requestFor}, which assembles them into requests on the declared
+ * routes.
  */
 import fc from "fast-check";
-import { OPERATIONS, type OperationSpec } from "../src/openapi_operations.ts";
+import type { RouteDefinition } from "../src/routes/route.ts";
 import { basicAuth } from "./helpers.ts";
 
 /** One generated request. */
@@ -234,7 +234,7 @@ export interface Pieces {
   authHeavy?: boolean;
 }
 
-export function requestFor(seeded: Seeded, pieces: Pieces) {
+export function requestFor(seeded: Seeded, pieces: Pieces, operations: readonly RouteDefinition[]) {
   const malformedAuth = fc.oneof(
     fc.constantFrom(
       "Basic",
@@ -290,11 +290,11 @@ export function requestFor(seeded: Seeded, pieces: Pieces) {
   });
 
   // Operations that read what is being fuzzed come up three times as often as the rest.
-  const reads = (o: OperationSpec) =>
+  const reads = (o: RouteDefinition) =>
     (pieces.body && o.body) || (pieces.query && o.query) || (pieces.path && o.params) ? 3 : 1;
-  const op = fc.oneof(...OPERATIONS.map((o) => ({
+  const op = fc.oneof(...operations.map((o) => ({
     weight: reads(o),
-    arbitrary: fc.constant<Pick<OperationSpec, "operationId" | "method" | "path">>(o),
+    arbitrary: fc.constant<Pick<RouteDefinition, "operationId" | "method" | "path">>(o),
   })));
   const otherMethod = fc.oneof(
     { weight: 8, arbitrary: fc.constant(null) },

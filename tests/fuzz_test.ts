@@ -15,6 +15,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createHash } from "node:crypto";
 import { hashToken } from "../src/crypto/tokens.ts";
+import { declaredRoutes } from "../src/routes/route.ts";
 import { type FuzzRequest, type Pieces, requestFor, type Seeded } from "./fuzz_arbitraries.ts";
 import { basicAuth, createTestApp, problem, type TestApp } from "./helpers.ts";
 
@@ -217,7 +218,7 @@ async function fuzz(pieces: Pieces, runs = RUNS): Promise<Map<number, number>> {
   const seen = new Map<number, number>();
   try {
     await fc.assert(
-      fc.asyncProperty(requestFor(SEEDED, pieces), async (r) => {
+      fc.asyncProperty(requestFor(SEEDED, pieces, declaredRoutes(arena.t.app)), async (r) => {
         const status = await check(arena.t, r);
         seen.set(status, (seen.get(status) ?? 0) + 1);
         await arena.heal();

@@ -78,8 +78,8 @@ export interface TestUser {
   basic: string;
 }
 
-/** Everything a test needs. */
-export interface TestApp {
+/** Everything a test needs; `await using t = await createTestApp()` closes it when the test ends. */
+export interface TestApp extends AsyncDisposable {
   app: Hono<AppEnv>;
   deps: AppDeps;
   config: Config;
@@ -146,6 +146,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       const password = `pw-${crypto.randomUUID()}`;
       const created = await deps.services.accounts.create(username, password, { client: "test" }, roles);
       return { id: created.id, username, password, basic: basicAuth(username, password) };
+    },
+    [Symbol.asyncDispose]() {
+      db.close();
+      return Promise.resolve();
     },
   };
 }

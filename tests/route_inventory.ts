@@ -2,11 +2,13 @@
  * The route inventory: every (method, path) the application answers, with
  * the guards found on it, read from Hono's `app.routes`. Used by
  * `route_inventory_test.ts` (deny by default: no route without exactly one
- * guard, placed first) and by `function_level_authz_test.ts` (which calls
- * every administrative route), so a route added tomorrow is covered by both
- * without anyone remembering to list it.
+ * guard, placed first, and none that was not declared with `defineRoute`)
+ * and by `function_level_authz_test.ts` (which calls every administrative
+ * route), so a route added tomorrow is covered by both without anyone
+ * remembering to list it.
  */
 import { type GuardInfo, guardOf } from "../src/middleware/require_permission.ts";
+import { definitionOf, type RouteDefinition } from "../src/routes/route.ts";
 
 /** What the inventory reads: a Hono application's route table. */
 export interface RouteTable {
@@ -21,6 +23,8 @@ export interface InventoryEntry {
   readonly guards: readonly GuardInfo[];
   /** True when the first handler is a guard (nothing — no validator, no handler — runs before it). */
   readonly guardFirst: boolean;
+  /** The route's declaration (`defineRoute`), when its handlers carry one. */
+  readonly definition: RouteDefinition | undefined;
 }
 
 /**
@@ -43,17 +47,27 @@ export function routeInventory(app: RouteTable): InventoryEntry[] {
     path,
     guards: handlers.map(guardOf).filter((g): g is GuardInfo => g !== undefined),
     guardFirst: guardOf(handlers[0]) !== undefined,
+    definition: handlers.map(definitionOf).find((d) => d !== undefined),
   }));
 }
 
 /** What is wrong with the inventory of `app`: one line per offending route; empty when all is well. */
 export function inventoryProblems(app: RouteTable): string[] {
   const problems: string[] = [];
-  for (const { method, path, guards, guardFirst } of routeInventory(app)) {
+  for (const { method, path, guards, guardFirst, definition } of routeInventory(app)) {
     if (guards.length === 0) {
       problems.push(`${method} ${path}: no guard (requirePermission, requireUser or publicRoute)`);
     } else if (guards.length > 1) problems.push(`${method} ${path}: ${guards.length} guards; declare exactly one`);
     else if (!guardFirst) problems.push(`${method} ${path}: the guard is not the first handler`);
+    if (!definition) {
+      problems.push(`${method} ${path}: not declared with defineRoute (no rate-limit policy, no documentation)`);
+    } else if (definition.method !== method || definition.path !== path) {
+      problems.push(`${method} ${path}: routed as declared for ${definition.method} ${definition.path}`);
+    } else if (guards.length === 1 && describeGuard(guards[0]!) !== describeGuard(definition.guard)) {
+      problems.push(
+        `${method} ${path}: guarded by ${describeGuard(guards[0]!)}, declared ${describeGuard(definition.guard)}`,
+      );
+    }
   }
   return problems;
 }

@@ -8,14 +8,13 @@
  * serving meanwhile, and concurrent calls share one run instead of each
  * starting another (a caller cannot multiply the work).
  */
-import { Hono } from "hono";
-import type { AppEnv } from "../app_env.ts";
 import { type AuditLog, parseDetail } from "../audit/audit_log.ts";
 import type { VerifyResult } from "../audit/hash_chain.ts";
 import { requirePermission } from "../middleware/require_permission.ts";
-import { queryParams } from "../middleware/validate.ts";
 import { auditQuery } from "../schemas/audit.ts";
 import { DEFAULT_PAGE, paginate } from "../schemas/common.ts";
+import { auditPageBody, auditVerifyBody } from "../schemas/responses.ts";
+import { defineRoute, named, response, type RouteDefinition } from "./route.ts";
 
 /** What the `/audit` routes use. */
 export interface AuditRoutesDeps {
@@ -23,26 +22,46 @@ export interface AuditRoutesDeps {
 }
 
 /** `/audit` routes. */
-export function auditRoutes(deps: AuditRoutesDeps): Hono<AppEnv> {
+export function auditRoutes(deps: AuditRoutesDeps): RouteDefinition[] {
   const { audit } = deps;
-  const app = new Hono<AppEnv>();
   let running: Promise<VerifyResult> | null = null;
+  return [
+    defineRoute({
+      method: "GET",
+      path: "/audit",
+      guard: requirePermission("audit:read"),
+      operationId: "listAudit",
+      summary: "Page the audit log by date, event and actor",
+      tag: "audit",
+      query: auditQuery,
+      responses: { 200: response("A page of audit rows, oldest first.", named("AuditPage", auditPageBody)) },
+    }, (c) => {
+      const { limit = DEFAULT_PAGE, cursor, since, until, event, actor } = c.req.valid("query");
+      const page = paginate(
+        cursor,
+        limit,
+        (afterSeq, n) => audit.query({ since, until, event, actor, afterSeq, limit: n }),
+        (row) => row.seq,
+      );
+      return c.json({ ...page, items: page.items.map((row) => ({ ...row, detail: parseDetail(row.detail) })) });
+    }),
 
-  app.get("/", requirePermission("audit:read"), queryParams(auditQuery), (c) => {
-    const { limit = DEFAULT_PAGE, cursor, since, until, event, actor } = c.req.valid("query");
-    const page = paginate(
-      cursor,
-      limit,
-      (afterSeq, n) => audit.query({ since, until, event, actor, afterSeq, limit: n }),
-      (row) => row.seq,
-    );
-    return c.json({ ...page, items: page.items.map((row) => ({ ...row, detail: parseDetail(row.detail) })) });
-  });
-
-  app.get("/verify", requirePermission("audit:read"), async (c) => {
-    running ??= audit.verifyInChunks().finally(() => running = null);
-    return c.json(await running);
-  });
-
-  return app;
+    defineRoute({
+      method: "GET",
+      path: "/audit/verify",
+      guard: requirePermission("audit:read"),
+      operationId: "verifyAudit",
+      summary: "Recompute the audit hash chain",
+      tag: "audit",
+      responses: {
+        200: response(
+          "The verification outcome (ok: false names the first bad row).",
+          named("AuditVerification", auditVerifyBody),
+        ),
+      },
+    }, async (c) => {
+      running ??= audit.verifyInChunks().finally(() => running = null);
+      return c.json(await running);
+    }),
+  ];
 }

@@ -1,24 +1,19 @@
 /**
  * `/auth`: registration, login (Basic → bearer token), logout, the caller's
  * own profile and password change (SECURITY.md "Authentication").
+ * Registration, login and password change are under the `auth` rate-limit
+ * policy (10 per minute per client by default): each can cost a password
+ * derivation.
  */
-import { Hono } from "hono";
-import type { AppEnv } from "../app_env.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
 import { ApiError, unauthenticated } from "../errors.ts";
 import { auditContext } from "../middleware/audit_context.ts";
 import { publicRoute, requireUser } from "../middleware/require_permission.ts";
-import { jsonBody } from "../middleware/validate.ts";
 import { passwordChangeInput, registerInput } from "../schemas/auth.ts";
+import { loginBody, meBody, userBody } from "../schemas/responses.ts";
 import type { Accounts } from "../services/accounts.ts";
-import type { Authenticator } from "../auth/authenticator.ts";
 import { toISO } from "../util/clock.ts";
-
-/** The routes under the `auth` rate-limit policy (10 per minute per client by default). */
-export const AUTH_POLICY_ROUTES: ReadonlySet<string> = new Set([
-  "POST /auth/register",
-  "POST /auth/login",
-  "PUT /auth/password",
-]);
+import { defineRoute, named, response, type RouteDefinition } from "./route.ts";
 
 /** What the `/auth` routes use. */
 export interface AuthRoutesDeps {
@@ -27,53 +22,96 @@ export interface AuthRoutesDeps {
 }
 
 /** `/auth` routes. */
-export function authRoutes(deps: AuthRoutesDeps): Hono<AppEnv> {
+export function authRoutes(deps: AuthRoutesDeps): RouteDefinition[] {
   const { accounts, authenticator } = deps;
-  const app = new Hono<AppEnv>();
+  return [
+    defineRoute({
+      method: "POST",
+      path: "/auth/register",
+      guard: publicRoute(),
+      rateLimit: "auth",
+      operationId: "register",
+      summary: "Create an account (role viewer)",
+      tag: "auth",
+      body: named("RegisterInput", registerInput),
+      responses: {
+        201: response("Created.", named("User", userBody), ["Location"]),
+        409: response("The username is taken."),
+      },
+    }, async (c) => {
+      const { username, password } = c.req.valid("json");
+      const user = await accounts.create(username, password, auditContext(c));
+      return c.json(user, 201, { Location: `/users/${user.id}` });
+    }),
 
-  app.post("/register", publicRoute(), jsonBody(registerInput), async (c) => {
-    const { username, password } = c.req.valid("json");
-    const user = await accounts.create(username, password, auditContext(c));
-    return c.json(user, 201, { Location: `/users/${user.id}` });
-  });
+    defineRoute({
+      method: "POST",
+      path: "/auth/login",
+      guard: requireUser(),
+      rateLimit: "auth",
+      operationId: "login",
+      summary: "Exchange a password for a bearer token",
+      tag: "auth",
+      schemes: ["basic"],
+      responses: { 200: response("A new token.", named("Login", loginBody)) },
+    }, (c) => {
+      const user = c.var.user;
+      // A token is exchanged only for a password: a token cannot mint fresh tokens.
+      if (c.var.credential?.scheme !== "basic") throw unauthenticated();
+      const issued = authenticator.issueToken(user.id, auditContext(c));
+      return c.json({
+        token: issued.token,
+        tokenType: "Bearer",
+        expiresAt: toISO(issued.expiresAt),
+        user: accounts.view(user.id),
+      });
+    }),
 
-  app.post("/login", requireUser(), (c) => {
-    const user = c.var.user;
-    // A token is exchanged only for a password: a token cannot mint fresh tokens.
-    if (c.var.credential?.scheme !== "basic") throw unauthenticated();
-    const issued = authenticator.issueToken(user.id, auditContext(c));
-    return c.json({
-      token: issued.token,
-      tokenType: "Bearer",
-      expiresAt: toISO(issued.expiresAt),
-      user: accounts.view(user.id),
-    });
-  });
+    defineRoute({
+      method: "POST",
+      path: "/auth/logout",
+      guard: requireUser(),
+      operationId: "logout",
+      summary: "Revoke the bearer token of this request",
+      tag: "auth",
+      schemes: ["bearer"],
+      responses: { 204: response("Revoked."), 400: response("The request did not use a bearer token.") },
+    }, (c) => {
+      const tokenHash = c.var.credential?.tokenHash;
+      if (!tokenHash) {
+        throw new ApiError("bad-request", "Logout revokes the bearer token it is called with; send one.");
+      }
+      authenticator.revokeToken(tokenHash, c.var.user.id, auditContext(c));
+      return c.body(null, 204);
+    }),
 
-  app.post("/logout", requireUser(), (c) => {
-    const user = c.var.user;
-    const tokenHash = c.var.credential?.tokenHash;
-    if (!tokenHash) {
-      throw new ApiError("bad-request", "Logout revokes the bearer token it is called with; send one.");
-    }
-    authenticator.revokeToken(tokenHash, user.id, auditContext(c));
-    return c.body(null, 204);
-  });
+    defineRoute({
+      method: "GET",
+      path: "/auth/me",
+      guard: requireUser(),
+      operationId: "me",
+      summary: "The caller, roles and effective permissions",
+      tag: "auth",
+      responses: { 200: response("The caller.", named("Me", meBody)) },
+    }, (c) => {
+      const user = c.var.user;
+      return c.json({ ...accounts.view(user.id), permissions: [...user.permissions].sort() });
+    }),
 
-  app.get("/me", requireUser(), (c) => {
-    const user = c.var.user;
-    return c.json({
-      ...accounts.view(user.id),
-      permissions: [...user.permissions].sort(),
-    });
-  });
-
-  app.put("/password", requireUser(), jsonBody(passwordChangeInput), async (c) => {
-    const user = c.var.user;
-    const { currentPassword, newPassword } = c.req.valid("json");
-    await accounts.changePassword(user, currentPassword, newPassword, auditContext(c));
-    return c.body(null, 204);
-  });
-
-  return app;
+    defineRoute({
+      method: "PUT",
+      path: "/auth/password",
+      guard: requireUser(),
+      rateLimit: "auth",
+      operationId: "changePassword",
+      summary: "Change the caller's password; revokes all their tokens",
+      tag: "auth",
+      body: named("PasswordChangeInput", passwordChangeInput),
+      responses: { 204: response("Changed."), 403: response("The current password is wrong.") },
+    }, async (c) => {
+      const { currentPassword, newPassword } = c.req.valid("json");
+      await accounts.changePassword(c.var.user, currentPassword, newPassword, auditContext(c));
+      return c.body(null, 204);
+    }),
+  ];
 }

@@ -1,13 +1,21 @@
 /**
  * Liveness: public, cheap, and reveals nothing (no version, no dependencies).
  */
-import { Hono } from "hono";
-import type { AppEnv } from "../app_env.ts";
 import { publicRoute } from "../middleware/require_permission.ts";
+import { healthBody } from "../schemas/responses.ts";
+import { defineRoute, named, response, type RouteDefinition } from "./route.ts";
 
 /** `GET /health`. */
-export function healthRoutes(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.get("/health", publicRoute(), (c) => c.json({ status: "ok" }));
-  return app;
+export function healthRoutes(): RouteDefinition[] {
+  return [
+    defineRoute({
+      method: "GET",
+      path: "/health",
+      guard: publicRoute(),
+      operationId: "health",
+      summary: "Liveness",
+      tag: "system",
+      responses: { 200: response("Alive.", named("Health", healthBody)) },
+    }, (c) => c.json({ status: "ok" })),
+  ];
 }

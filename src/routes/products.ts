@@ -6,8 +6,6 @@
  * and `If-Match` on PUT/DELETE turns a stale write into 412 instead of a
  * lost update.
  */
-import { Hono } from "hono";
-import type { AppEnv } from "../app_env.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { AuditLog } from "../audit/audit_log.ts";
 import type { Database } from "../db/database.ts";
@@ -15,10 +13,15 @@ import type { Product, ProductsRepo } from "../db/products_repo.ts";
 import { ApiError } from "../errors.ts";
 import { auditContext } from "../middleware/audit_context.ts";
 import { requirePermission } from "../middleware/require_permission.ts";
-import { jsonBody, queryParams } from "../middleware/validate.ts";
-import { DEFAULT_PAGE, paginate, parseId } from "../schemas/common.ts";
+import { DEFAULT_PAGE, idParam, paginate, parseId } from "../schemas/common.ts";
 import { productInput, productListQuery } from "../schemas/products.ts";
+import { productBody, productPageBody } from "../schemas/responses.ts";
 import { type Clock, isoNow } from "../util/clock.ts";
+import { defineRoute, named, response, type RouteDefinition } from "./route.ts";
+
+const PRODUCT = named("Product", productBody);
+const PRODUCT_INPUT = named("ProductInput", productInput);
+const STALE = response("`If-Match` names another version: the product changed since it was read.");
 
 /** The strong ETag of a product version. */
 export function etagOf(product: Product): string {
@@ -57,9 +60,8 @@ export interface ProductRoutesDeps {
 }
 
 /** `/products` routes. */
-export function productRoutes(deps: ProductRoutesDeps): Hono<AppEnv> {
+export function productRoutes(deps: ProductRoutesDeps): RouteDefinition[] {
   const { db, products, audit, clock } = deps;
-  const app = new Hono<AppEnv>();
   const now = () => isoNow(clock);
 
   const load = (idText: string): Product => {
@@ -68,77 +70,129 @@ export function productRoutes(deps: ProductRoutesDeps): Hono<AppEnv> {
     return product;
   };
 
-  app.get("/", requirePermission("products:read"), queryParams(productListQuery), (c) => {
-    const { limit = DEFAULT_PAGE, cursor, q } = c.req.valid("query");
-    return c.json(paginate(cursor, limit, (after, n) => products.list({ after, limit: n, q }), (p) => p.id));
-  });
+  return [
+    defineRoute({
+      method: "GET",
+      path: "/products",
+      guard: requirePermission("products:read"),
+      operationId: "listProducts",
+      summary: "List products",
+      tag: "products",
+      query: productListQuery,
+      responses: { 200: response("A page of products.", named("ProductPage", productPageBody)) },
+    }, (c) => {
+      const { limit = DEFAULT_PAGE, cursor, q } = c.req.valid("query");
+      return c.json(paginate(cursor, limit, (after, n) => products.list({ after, limit: n, q }), (p) => p.id));
+    }),
 
-  app.get("/:id", requirePermission("products:read"), (c) => {
-    const product = load(c.req.param("id"));
-    const etag = etagOf(product);
-    const ifNoneMatch = c.req.header("If-None-Match");
-    if (ifNoneMatch !== undefined && ifNoneMatch.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
-      return c.body(null, 304, { ETag: etag });
-    }
-    return c.json(product, 200, { ETag: etag });
-  });
-
-  app.post("/", requirePermission("products:create"), jsonBody(productInput), (c) => {
-    const user = c.var.user;
-    const input = c.req.valid("json");
-    const product = db.tx(() => {
-      const created = products.create(input, user.id, now());
-      audit.append({
-        ...auditContext(c),
-        event: "product_created",
-        status: 201,
-        target: `product:${created.id}`,
-        detail: { name: created.name },
-      });
-      return created;
-    });
-    return c.json(product, 201, { Location: `/products/${product.id}`, ETag: etagOf(product) });
-  });
-
-  app.put("/:id", requirePermission("products:update"), jsonBody(productInput), (c) => {
-    const user = c.var.user;
-    const input = c.req.valid("json");
-    const updated = db.tx(() => {
-      const current = load(c.req.param("id"));
-      requireOwnership(user, current);
-      const outcome = products.update(current.id, input, expectedVersion(c.req.header("If-Match"), current), now());
-      if (!outcome.ok) {
-        throw staleProduct();
+    defineRoute({
+      method: "GET",
+      path: "/products/:id",
+      guard: requirePermission("products:read"),
+      operationId: "getProduct",
+      summary: "Read a product",
+      tag: "products",
+      params: { id: idParam },
+      requestHeaders: ["If-None-Match"],
+      responses: {
+        200: response("The product.", PRODUCT, ["ETag"]),
+        304: response("Unchanged since the version in `If-None-Match`.", undefined, ["ETag"]),
+      },
+    }, (c) => {
+      const product = load(c.req.param("id"));
+      const etag = etagOf(product);
+      const ifNoneMatch = c.req.header("If-None-Match");
+      if (ifNoneMatch !== undefined && ifNoneMatch.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
+        return c.body(null, 304, { ETag: etag });
       }
-      audit.append({
-        ...auditContext(c),
-        event: "product_updated",
-        status: 200,
-        target: `product:${current.id}`,
-        detail: { version: { from: current.version, to: outcome.product.version } },
-      });
-      return outcome.product;
-    });
-    return c.json(updated, 200, { ETag: etagOf(updated) });
-  });
+      return c.json(product, 200, { ETag: etag });
+    }),
 
-  app.delete("/:id", requirePermission("products:delete"), (c) => {
-    const user = c.var.user;
-    db.tx(() => {
-      const current = load(c.req.param("id"));
-      requireOwnership(user, current);
-      expectedVersion(c.req.header("If-Match"), current);
-      products.delete(current.id);
-      audit.append({
-        ...auditContext(c),
-        event: "product_deleted",
-        status: 204,
-        target: `product:${current.id}`,
-        detail: { name: current.name, version: current.version },
+    defineRoute({
+      method: "POST",
+      path: "/products",
+      guard: requirePermission("products:create"),
+      operationId: "createProduct",
+      summary: "Create a product owned by the caller",
+      tag: "products",
+      body: PRODUCT_INPUT,
+      responses: { 201: response("Created.", PRODUCT, ["Location", "ETag"]) },
+    }, (c) => {
+      const user = c.var.user;
+      const input = c.req.valid("json");
+      const product = db.tx(() => {
+        const created = products.create(input, user.id, now());
+        audit.append({
+          ...auditContext(c),
+          event: "product_created",
+          status: 201,
+          target: `product:${created.id}`,
+          detail: { name: created.name },
+        });
+        return created;
       });
-    });
-    return c.body(null, 204);
-  });
+      return c.json(product, 201, { Location: `/products/${product.id}`, ETag: etagOf(product) });
+    }),
 
-  return app;
+    defineRoute({
+      method: "PUT",
+      path: "/products/:id",
+      guard: requirePermission("products:update"),
+      operationId: "replaceProduct",
+      summary: "Replace a product (owner, or products:manage)",
+      tag: "products",
+      params: { id: idParam },
+      body: PRODUCT_INPUT,
+      requestHeaders: ["If-Match"],
+      responses: { 200: response("Replaced.", PRODUCT, ["ETag"]), 412: STALE },
+    }, (c) => {
+      const user = c.var.user;
+      const input = c.req.valid("json");
+      const updated = db.tx(() => {
+        const current = load(c.req.param("id"));
+        requireOwnership(user, current);
+        const outcome = products.update(current.id, input, expectedVersion(c.req.header("If-Match"), current), now());
+        if (!outcome.ok) {
+          throw staleProduct();
+        }
+        audit.append({
+          ...auditContext(c),
+          event: "product_updated",
+          status: 200,
+          target: `product:${current.id}`,
+          detail: { version: { from: current.version, to: outcome.product.version } },
+        });
+        return outcome.product;
+      });
+      return c.json(updated, 200, { ETag: etagOf(updated) });
+    }),
+
+    defineRoute({
+      method: "DELETE",
+      path: "/products/:id",
+      guard: requirePermission("products:delete"),
+      operationId: "deleteProduct",
+      summary: "Delete a product (owner, or products:manage)",
+      tag: "products",
+      params: { id: idParam },
+      requestHeaders: ["If-Match"],
+      responses: { 204: response("Deleted."), 412: STALE },
+    }, (c) => {
+      const user = c.var.user;
+      db.tx(() => {
+        const current = load(c.req.param("id"));
+        requireOwnership(user, current);
+        expectedVersion(c.req.header("If-Match"), current);
+        products.delete(current.id);
+        audit.append({
+          ...auditContext(c),
+          event: "product_deleted",
+          status: 204,
+          target: `product:${current.id}`,
+          detail: { name: current.name, version: current.version },
+        });
+      });
+      return c.body(null, 204);
+    }),
+  ];
 }

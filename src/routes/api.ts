@@ -1,0 +1,46 @@
+/**
+ * Every route of the API, in the order they are registered. Each routes
+ * file declares its own (see `route.ts`); this list is the one place they
+ * are gathered, for the router, the rate limiter and the OpenAPI document.
+ */
+import type { AuditLog } from "../audit/audit_log.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
+import type { Database } from "../db/database.ts";
+import type { ProductsRepo } from "../db/products_repo.ts";
+import type { Accounts } from "../services/accounts.ts";
+import type { Roles } from "../services/roles.ts";
+import type { Clock } from "../util/clock.ts";
+import { auditRoutes } from "./audit.ts";
+import { authRoutes } from "./auth.ts";
+import { healthRoutes } from "./health.ts";
+import { openAPIRoutes } from "./openapi.ts";
+import { productRoutes } from "./products.ts";
+import { roleRoutes } from "./roles.ts";
+import type { RouteDefinition } from "./route.ts";
+import { userRoutes } from "./users.ts";
+
+/** What the routes use, all together. */
+export interface APIRoutesDeps {
+  readonly db: Database;
+  readonly products: ProductsRepo;
+  readonly accounts: Accounts;
+  readonly roles: Roles;
+  readonly authenticator: Authenticator;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+}
+
+/** Every route, `GET /openapi.json` describing them all. */
+export function apiRoutes(deps: APIRoutesDeps): readonly RouteDefinition[] {
+  const routes: RouteDefinition[] = [];
+  routes.push(
+    ...healthRoutes(),
+    ...openAPIRoutes(() => routes),
+    ...authRoutes(deps),
+    ...productRoutes(deps),
+    ...userRoutes(deps),
+    ...roleRoutes(deps),
+    ...auditRoutes(deps),
+  );
+  return routes;
+}
