@@ -11,7 +11,8 @@
  *
  * Run: `deno task bench` (or `deno bench -P=bench bench/audit_bench.ts`).
  */
-import { type AuditEntry, AuditLog } from "../src/audit/audit_log.ts";
+import { AuditLog } from "../src/audit/audit_log.ts";
+import { type AuditEntry } from "../src/audit/events.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { loadMigrations, migrate } from "../src/db/migrate.ts";
 

@@ -220,7 +220,7 @@ Deno.test("no-console leaves the admin CLIs, tests and tools alone", () => {
 
 // --- the plugin on itself --------------------------------------------------------
 
-Deno.test("the plugin registers exactly the documented rules", () => {
+Deno.test("plugin registers exactly the documented rules", () => {
   assert.equal(plugin.name, "secure-api");
   assert.deepEqual(Object.keys(plugin.rules).sort(), [
     "no-console",

@@ -1,4 +1,4 @@
--- The audit log: the system of record for security events (SPEC §10).
+-- The audit log: the system of record for security events (README "The audit log").
 -- Append-only (triggers below) and hash-chained (src/audit/hash_chain.ts).
 
 CREATE TABLE audit_log (

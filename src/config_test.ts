@@ -53,7 +53,7 @@ Deno.test("parseConfig() names the bad variable in a one-line error", () => {
   }
 });
 
-Deno.test("production refuses fewer than 600,000 PBKDF2 iterations", () => {
+Deno.test("parseConfig() in production refuses fewer than 600,000 PBKDF2 iterations", () => {
   assert.throws(
     () => parseConfig({ APP_ENV: "production", APP_PBKDF2_ITERATIONS: "599999", ...TLS }),
     { message: /^APP_PBKDF2_ITERATIONS: must be at least 600000 in production$/ },
@@ -62,7 +62,7 @@ Deno.test("production refuses fewer than 600,000 PBKDF2 iterations", () => {
   assert.equal(parseConfig({ APP_PBKDF2_ITERATIONS: "1000" }).pbkdf2Iterations, 1_000);
 });
 
-Deno.test("production refuses to run on the generated development certificate", () => {
+Deno.test("parseConfig() in production refuses the generated development certificate", () => {
   assert.throws(() => parseConfig({ APP_ENV: "production" }), {
     message: /^APP_TLS_CERT: production needs a real certificate/,
   });

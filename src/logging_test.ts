@@ -89,7 +89,7 @@ Deno.test("configureLogging({file}) rotates the file at fileMaxBytes, keeping JS
   }
 });
 
-Deno.test("logging redacts secret-named properties at any depth and credentials in any text", async () => {
+Deno.test("configureLogging() redacts secret-named properties at any depth and credentials in any text", async () => {
   await using logs = await captureLogs();
   const secrets = {
     password: "S3cret-password-1",
@@ -143,7 +143,7 @@ Deno.test("redactText() masks credentials in free text", () => {
   assert.equal(redactText("no secrets here"), "no secrets here");
 });
 
-Deno.test("logging writes errors as name, message and stack, not as {}", async () => {
+Deno.test("configureLogging() writes errors as name, message and stack, not as {}", async () => {
   await using logs = await captureLogs();
   const cause = new RangeError("inner");
   getLogger(["secure-api", "test"]).error("failed: {error}", { error: new Error("outer", { cause }) });
@@ -155,7 +155,7 @@ Deno.test("logging writes errors as name, message and stack, not as {}", async (
   assert.deepEqual((line!.properties.error.cause as Record<string, unknown>).message, "inner");
 });
 
-Deno.test("a quiet APP_LOG_LEVEL still writes audit records and chain heads", async () => {
+Deno.test("configureLogging() at a quiet level still writes audit records and chain heads", async () => {
   const out = textStream();
   await configureLogging({ stream: out.stream, level: "error" });
   getLogger(["secure-api", "server"]).info("listening");

@@ -160,7 +160,7 @@ const scenarios: Scenario[] = [
 for (const scenario of scenarios) {
   Deno.test(`${scenario.event}: when its audit row cannot be written, the change is rolled back too`, async () => {
     await using logs = await captureLogs();
-    const t = await createTestApp({ logger: getLogger(["secure-api", "audit"]) });
+    await using t = await createTestApp({ logger: getLogger(["secure-api", "audit"]) });
     const state = await scenario.arrange(t);
     const rowsBefore = t.deps.audit.query({ afterSeq: 0, limit: 1000 }).length;
     failAuditOf(t, scenario.event);
@@ -185,6 +185,5 @@ for (const scenario of scenarios) {
     t.db.exec("DROP TRIGGER inject_failure");
     assert.ok(t.deps.audit.query({ afterSeq: 0, limit: 1000 }).length >= rowsBefore);
     assert.equal(t.deps.audit.verify().ok, true, "the chain is intact");
-    t.db.close();
   });
 }

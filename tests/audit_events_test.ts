@@ -54,7 +54,7 @@ function count(t: TestApp, event: string): number {
 const PRODUCT = { name: "Lamp", priceCents: 1999, stock: 3 };
 
 Deno.test("authn_login_success: a password verified by the KDF is recorded, a cache hit is not", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const kdfBefore = t.kdf.calls;
   const res = await t.request("/auth/me", { headers: { Authorization: alice.basic } });
@@ -73,11 +73,10 @@ Deno.test("authn_login_success: a password verified by the KDF is recorded, a ca
   assert.equal(again.status, 200);
   assert.equal(t.kdf.calls, kdfBefore + 1, "served from the credential cache");
   assert.equal(count(t, "authn_login_success"), 1);
-  t.db.close();
 });
 
 Deno.test("authn_login_fail: a wrong password, an unknown user, a bad token and a malformed header", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
 
   const wrong = await t.request("/products", { headers: { Authorization: basicAuth("alice", "not-her-password") } });
@@ -136,11 +135,10 @@ Deno.test("authn_login_fail: a wrong password, an unknown user, a bad token and 
     target: null,
     detail: { reason: "oversized authorization header" },
   });
-  t.db.close();
 });
 
 Deno.test("authn_login_fail: a wrong current password on password change", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const res = await t.json("PUT", "/auth/password", {
     currentPassword: "not-the-current-one",
@@ -155,11 +153,10 @@ Deno.test("authn_login_fail: a wrong current password on password change", async
     target: `user:${alice.id}`,
     detail: { reason: "wrong current password on password change" },
   });
-  t.db.close();
 });
 
 Deno.test("authn_login_fail_max: the fifth failure for a (username, client) pair, once", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const wrong = { headers: { Authorization: basicAuth("alice", "wrong-password-guess") } };
   let fifth: Response | undefined;
@@ -180,11 +177,10 @@ Deno.test("authn_login_fail_max: the fifth failure for a (username, client) pair
   assert.equal(throttled.status, 429);
   assert.equal(count(t, "authn_login_fail"), 5, "a throttled attempt runs no KDF and adds no row");
   assert.equal(count(t, "authn_login_fail_max"), 1);
-  t.db.close();
 });
 
 Deno.test("authn_login_lock: 100 consecutive failures on one account across clients lock it", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const wrong = { headers: { Authorization: basicAuth("alice", "wrong-password-guess") } };
   let last: Response | undefined;
@@ -208,11 +204,10 @@ Deno.test("authn_login_lock: 100 consecutive failures on one account across clie
   });
   const locked = await t.request("/auth/me", { headers: { Authorization: alice.basic }, peer: "203.0.113.9" });
   assert.equal(locked.status, 429, "even the right password waits out the lock");
-  t.db.close();
 });
 
 Deno.test("authn_token_created: login issues a token and records it (not the token)", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const res = await t.request("/auth/login", { method: "POST", headers: { Authorization: alice.basic } });
   assert.equal(res.status, 200);
@@ -226,11 +221,10 @@ Deno.test("authn_token_created: login issues a token and records it (not the tok
     detail: { expiresAt: body.expiresAt },
   });
   assert.ok(!JSON.stringify(row).includes(body.token));
-  t.db.close();
 });
 
 Deno.test("authn_token_revoked: logout revokes the bearer token", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const { token } = await (await t.request("/auth/login", { method: "POST", headers: { Authorization: alice.basic } }))
     .json();
@@ -246,11 +240,10 @@ Deno.test("authn_token_revoked: logout revokes the bearer token", async () => {
   });
   const after = await t.request("/auth/me", { headers: { Authorization: `Bearer ${token}` } });
   assert.equal(after.status, 401);
-  t.db.close();
 });
 
 Deno.test("authn_password_change: changing the password records how many tokens ended", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   await t.request("/auth/login", { method: "POST", headers: { Authorization: alice.basic } });
   const res = await t.json("PUT", "/auth/password", {
@@ -266,11 +259,10 @@ Deno.test("authn_password_change: changing the password records how many tokens 
     target: `user:${alice.id}`,
     detail: { tokensRevoked: 1 },
   });
-  t.db.close();
 });
 
 Deno.test("authz_fail: a user without the permission gets 403 and a row", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const viewer = await t.user("victor");
   const res = await t.json("POST", "/products", PRODUCT, { headers: { Authorization: viewer.basic } });
   assert.equal(res.status, 403);
@@ -285,11 +277,10 @@ Deno.test("authz_fail: a user without the permission gets 403 and a row", async 
     level: "warning",
   });
   assert.equal(t.deps.repos.products.list({ after: 0, limit: 10 }).length, 0);
-  t.db.close();
 });
 
 Deno.test("authz_fail: changing someone else's product (object level)", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const owner = await t.user("owner", ["editor"]);
   const other = await t.user("other", ["editor"]);
   const created = await (await t.json("POST", "/products", PRODUCT, { headers: { Authorization: owner.basic } }))
@@ -307,11 +298,10 @@ Deno.test("authz_fail: changing someone else's product (object level)", async ()
     detail: { problem: "forbidden", reason: "You can only change products you own." },
   });
   assert.equal(t.deps.repos.products.get(created.id)!.name, "Lamp");
-  t.db.close();
 });
 
 Deno.test("authz_change: granting roles to a user", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("root", ["admin"]);
   const bob = await t.user("bob");
   const res = await t.json("PUT", `/users/${bob.id}/roles`, { roles: ["editor"] }, {
@@ -326,11 +316,10 @@ Deno.test("authz_change: granting roles to a user", async () => {
     target: `user:${bob.id}`,
     detail: { roles: { from: ["viewer"], to: ["editor"] } },
   });
-  t.db.close();
 });
 
 Deno.test("authz_change: creating, changing and deleting a custom role", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("root", ["admin"]);
   const auth = { headers: { Authorization: admin.basic } };
   const created = await t.json("POST", "/roles", {
@@ -370,11 +359,10 @@ Deno.test("authz_change: creating, changing and deleting a custom role", async (
     target: "role:auditor",
     detail: { action: "delete", permissions: ["audit:read", "users:read"] },
   });
-  t.db.close();
 });
 
 Deno.test("user_created: registration", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const res = await t.json("POST", "/auth/register", { username: "newbie", password: "correct horse battery 9" });
   assert.equal(res.status, 201);
   const user = await res.json();
@@ -386,11 +374,10 @@ Deno.test("user_created: registration", async () => {
     target: `user:${user.id}`,
     detail: { username: "newbie", roles: ["viewer"] },
   });
-  t.db.close();
 });
 
 Deno.test("user_updated: disabling and enabling a user", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("root", ["admin"]);
   const bob = await t.user("bob");
   const auth = { method: "POST", headers: { Authorization: admin.basic } };
@@ -414,11 +401,10 @@ Deno.test("user_updated: disabling and enabling a user", async () => {
     target: `user:${bob.id}`,
     detail: { disabled: false, tokensRevoked: 0 },
   });
-  t.db.close();
 });
 
 Deno.test("user_deleted: deleting a user keeps the record of who it was", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("root", ["admin"]);
   const bob = await t.user("bob");
   const res = await t.request(`/users/${bob.id}`, { method: "DELETE", headers: { Authorization: admin.basic } });
@@ -432,11 +418,10 @@ Deno.test("user_deleted: deleting a user keeps the record of who it was", async 
     detail: { username: "bob", roles: ["viewer"], tokensRevoked: 0 },
   });
   assert.equal(t.deps.repos.users.findById(bob.id), undefined);
-  t.db.close();
 });
 
 Deno.test("excess_rate_limit_exceeded: one row per client and window, not one per request", async () => {
-  const t = await createTestApp({ env: { APP_RATE_LIMIT_API: "2/60" } });
+  await using t = await createTestApp({ env: { APP_RATE_LIMIT_API: "2/60" } });
   const responses = [];
   for (let i = 0; i < 5; i++) responses.push(await t.request("/products"));
   assert.deepEqual(responses.map((r) => r.status), [401, 401, 429, 429, 429]);
@@ -453,11 +438,10 @@ Deno.test("excess_rate_limit_exceeded: one row per client and window, not one pe
   t.clock.advance(61_000);
   for (let i = 0; i < 3; i++) await t.request("/products");
   assert.equal(count(t, "excess_rate_limit_exceeded"), 2, "a new window records again");
-  t.db.close();
 });
 
 Deno.test("excess_rate_limit_exceeded: the per-user limit records the user", async () => {
-  const t = await createTestApp({ env: { APP_RATE_LIMIT_API: "2/60" } });
+  await using t = await createTestApp({ env: { APP_RATE_LIMIT_API: "2/60" } });
   const alice = await t.user("alice");
   const statuses = [];
   let last: Response | undefined;
@@ -476,11 +460,10 @@ Deno.test("excess_rate_limit_exceeded: the per-user limit records the user", asy
     target: `user:${alice.id}`,
     detail: { policy: "api", scope: "user" },
   });
-  t.db.close();
 });
 
 Deno.test("input_validation_fail: 422 records the fields, never the submitted values", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const editor = await t.user("edith", ["editor"]);
   const res = await t.json("POST", "/products", { name: "", priceCents: -5, stock: 1, ownerId: 99 }, {
     headers: { Authorization: editor.basic },
@@ -500,11 +483,10 @@ Deno.test("input_validation_fail: 422 records the fields, never the submitted va
     level: "warning",
   });
   assert.ok(!row.detail.includes("-5") && !row.detail.includes("99"));
-  t.db.close();
 });
 
 Deno.test("input_validation_fail: malformed JSON, wrong content type, oversized body, bad query", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const editor = await t.user("edith", ["editor"]);
   const auth = { Authorization: editor.basic };
   const json = { ...auth, "Content-Type": "application/json" };
@@ -551,11 +533,10 @@ Deno.test("input_validation_fail: malformed JSON, wrong content type, oversized 
       detail,
     });
   }
-  t.db.close();
 });
 
 Deno.test("product_created, product_updated, product_deleted: each change with its row", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const editor = await t.user("edith", ["editor"]);
   const auth = { headers: { Authorization: editor.basic } };
   const created = await t.json("POST", "/products", PRODUCT, auth);
@@ -591,5 +572,4 @@ Deno.test("product_created, product_updated, product_deleted: each change with i
     target: `product:${product.id}`,
     detail: { name: "Lamp", version: 2 },
   });
-  t.db.close();
 });

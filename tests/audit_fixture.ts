@@ -4,7 +4,8 @@
  * enforces except what is in the file (so it must drop the triggers first).
  */
 import { getLogger } from "@logtape/logtape";
-import { type AuditEntry, AuditLog } from "../src/audit/audit_log.ts";
+import { AuditLog } from "../src/audit/audit_log.ts";
+import { type AuditEntry } from "../src/audit/events.ts";
 import type { CliIO } from "../src/cli/audit_cli.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { loadMigrations, migrate } from "../src/db/migrate.ts";

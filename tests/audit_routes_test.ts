@@ -37,7 +37,7 @@ function hourly(t: TestApp, count: number, actor: number | null = null): number[
 }
 
 Deno.test("GET /audit filters by date: since inclusive, until exclusive, any offset", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const user = await auditor(t);
   const seqs = hourly(t, 5); // 00:00, 01:00, 02:00, 03:00, 04:00
   const range = await page(t, user, "?event=product_created&since=2026-01-01T01:00:00Z&until=2026-01-01T03:00:00Z");
@@ -49,11 +49,10 @@ Deno.test("GET /audit filters by date: since inclusive, until exclusive, any off
   assert.deepEqual(day.items, [], "a date alone is midnight UTC");
   const precise = await page(t, user, "?event=product_created&since=2026-01-01T00:00:00.001Z");
   assert.deepEqual(precise.items.map((r) => r.seq), seqs.slice(1), "milliseconds count");
-  t.db.close();
 });
 
 Deno.test("GET /audit filters by event and by actor", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const user = await auditor(t);
   const mine = hourly(t, 2, 41);
   const theirs = hourly(t, 2, 42);
@@ -62,11 +61,10 @@ Deno.test("GET /audit filters by event and by actor", async () => {
   assert.deepEqual((await page(t, user, "?actor=42")).items.map((r) => r.seq), theirs);
   const deleted = await page(t, user, "?event=user_deleted");
   assert.deepEqual(deleted.items.map((r) => [r.event, r.actor]), [["user_deleted", 41]]);
-  t.db.close();
 });
 
 Deno.test("GET /audit pages with a cursor: every row once, in order, no gaps", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   hourly(t, 23);
   const user = await auditor(t);
   const all = t.deps.audit.query({ afterSeq: 0, limit: 1000 }).map((r) => r.seq);
@@ -93,11 +91,10 @@ Deno.test("GET /audit pages with a cursor: every row once, in order, no gaps", a
     t.deps.audit.query({ event: "product_created", afterSeq: 0, limit: 1000 }).map((r) => r.seq),
   );
   assert.equal(rest.nextCursor, null);
-  t.db.close();
 });
 
 Deno.test("GET /audit returns detail as JSON, and a tampered detail raw instead of failing", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const user = await auditor(t);
   const row = t.deps.audit.append({ event: "product_updated", detail: { version: { from: 1, to: 2 } } });
   const before = await page(t, user, "?event=product_updated");
@@ -106,11 +103,10 @@ Deno.test("GET /audit returns detail as JSON, and a tampered detail raw instead 
   t.db.prepare("UPDATE audit_log SET detail = 'not json' WHERE seq = :seq").run({ seq: row.seq });
   const after = await page(t, user, "?event=product_updated");
   assert.equal(after.items[0]!.detail, "not json");
-  t.db.close();
 });
 
 Deno.test("GET /audit needs audit:read: 401 anonymous, 403 (recorded) without it, 200 with a role that has it", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("root", ["admin"]);
   const anonymous = await t.request("/audit");
   assert.equal(anonymous.status, 401);
@@ -132,11 +128,10 @@ Deno.test("GET /audit needs audit:read: 401 anonymous, 403 (recorded) without it
   const reader = await t.user("reader", ["auditor"]);
   assert.equal((await t.request("/audit", { headers: { Authorization: reader.basic } })).status, 200);
   assert.equal((await t.request("/audit/verify", { headers: { Authorization: reader.basic } })).status, 200);
-  t.db.close();
 });
 
 Deno.test("GET /audit refuses bad parameters with 422 naming the parameter", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const user = await auditor(t);
   const cases: [string, string][] = [
     ["since=yesterday", "since"],
@@ -159,22 +154,20 @@ Deno.test("GET /audit refuses bad parameters with 422 naming the parameter", asy
     assert.ok((body.errors as { path: string }[]).some((e) => e.path === field), `${query}: ${JSON.stringify(body)}`);
   }
   assert.equal(t.deps.audit.query({ event: "input_validation_fail", afterSeq: 0, limit: 100 }).length, cases.length);
-  t.db.close();
 });
 
 Deno.test("GET /audit/verify reports an intact chain with its head", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   hourly(t, 3);
   const user = await auditor(t);
   const res = await t.request("/audit/verify", { headers: { Authorization: user.basic } });
   assert.equal(res.status, 200);
   const head = t.deps.audit.head()!;
   assert.deepEqual(await res.json(), { ok: true, checked: head.seq, head });
-  t.db.close();
 });
 
 Deno.test("GET /audit/verify reports the first bad seq after an edit, and a cut tail", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const seqs = hourly(t, 5);
   const user = await auditor(t);
   t.db.exec("DROP TRIGGER audit_log_no_update");
@@ -187,7 +180,7 @@ Deno.test("GET /audit/verify reports the first bad seq after an edit, and a cut 
     reason: "hash does not match the row's contents",
   });
 
-  const t2 = await createTestApp();
+  await using t2 = await createTestApp();
   const seqs2 = hourly(t2, 5);
   const user2 = await auditor(t2);
   t2.db.exec("DROP TRIGGER audit_log_no_delete");
@@ -195,12 +188,10 @@ Deno.test("GET /audit/verify reports the first bad seq after an edit, and a cut 
   const cut = await (await t2.request("/audit/verify", { headers: { Authorization: user2.basic } })).json();
   assert.equal(cut.ok, false, "the server remembers the last row it wrote");
   assert.equal(cut.firstBadSeq, seqs2[3]);
-  t.db.close();
-  t2.db.close();
 });
 
 Deno.test("GET /audit/verify on a large log lets other requests through, and concurrent calls share one run", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const user = await auditor(t);
   for (let i = 0; i < 5; i++) {
     t.deps.audit.appendMany(
@@ -229,5 +220,4 @@ Deno.test("GET /audit/verify on a large log lets other requests through, and con
   assert.deepEqual(a, b);
   assert.equal(a.ok, true);
   assert.ok(a.checked >= 10_000);
-  t.db.close();
 });

@@ -12,7 +12,7 @@ const get = (t: Awaited<ReturnType<typeof createTestApp>>, authorization: string
   t.request("/auth/me", { headers: { Authorization: authorization }, ...(peer ? { peer } : {}) });
 
 Deno.test("a repeated Basic request runs no KDF: the second is served from the credential cache", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const before = t.kdf.calls;
   assert.equal((await get(t, alice.basic)).status, 200);
@@ -22,7 +22,7 @@ Deno.test("a repeated Basic request runs no KDF: the second is served from the c
 });
 
 Deno.test("the credential cache expires after 5 minutes", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   await get(t, alice.basic);
   const before = t.kdf.calls;
@@ -32,7 +32,7 @@ Deno.test("the credential cache expires after 5 minutes", async () => {
 });
 
 Deno.test("a wrong password never hits the cache: each attempt runs the KDF and fails", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   await get(t, alice.basic); // cache the right password
   const before = t.kdf.calls;
@@ -43,7 +43,7 @@ Deno.test("a wrong password never hits the cache: each attempt runs the KDF and 
 });
 
 Deno.test("a changed password is refused at once, even inside the cache TTL; the new one works", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   assert.equal((await get(t, alice.basic)).status, 200); // cached
   const newPassword = "an entirely new passphrase 7";
@@ -62,7 +62,7 @@ Deno.test("a password changed while a KDF is in flight is not accepted or cached
     if (hold) await release.promise;
     return pbkdf2SHA256(p, s, i);
   };
-  const t = await createTestApp({ kdf: slowKDF });
+  await using t = await createTestApp({ kdf: slowKDF });
   const alice = await t.user("alice");
   hold = true;
   const inFlight = get(t, alice.basic); // verifies against the old hash, slowly
@@ -76,7 +76,7 @@ Deno.test("a password changed while a KDF is in flight is not accepted or cached
 });
 
 Deno.test("unknown user, wrong password and disabled account are indistinguishable, each costing one KDF", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const bob = await t.user("bob");
   t.deps.repos.users.setDisabled(bob.id, true, new Date().toISOString());
@@ -103,7 +103,7 @@ Deno.test("unknown user, wrong password and disabled account are indistinguishab
 });
 
 Deno.test("login rehashes a password stored with fewer iterations than configured", async () => {
-  const t = await createTestApp({ env: { APP_PBKDF2_ITERATIONS: "600000" } });
+  await using t = await createTestApp({ env: { APP_PBKDF2_ITERATIONS: "600000" } });
   const { PasswordHasher } = await import("../src/crypto/password.ts");
   const legacy = await new PasswordHasher({ iterations: 100_000 }).hash("an older but fine passphrase");
   const id = t.deps.repos.users.create("legacy", legacy, new Date().toISOString());
@@ -120,7 +120,7 @@ Deno.test("login rehashes a password stored with fewer iterations than configure
 });
 
 Deno.test("the same password typed in NFC and in NFD logs in", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const nfc = "p\u00e2t\u00e9 de campagne fran\u00e7ais";
   const registered = await t.json("POST", "/auth/register", { username: "chef", password: nfc });
   assert.equal(registered.status, 201);
@@ -129,21 +129,21 @@ Deno.test("the same password typed in NFC and in NFD logs in", async () => {
 });
 
 Deno.test("a password containing colons works (Basic splits at the first colon)", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const password = "a:password:with:colons:in:it";
   assert.equal((await t.json("POST", "/auth/register", { username: "tessa", password })).status, 201);
   assert.equal((await get(t, basicAuth("tessa", password))).status, 200);
 });
 
 Deno.test("non-ASCII credentials work end to end", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const password = "пароль-密码-كلمة-σύνθημα";
   assert.equal((await t.json("POST", "/auth/register", { username: "intl", password })).status, 201);
   assert.equal((await get(t, basicAuth("intl", password))).status, 200);
 });
 
 Deno.test("malformed Authorization headers are 401 with the Basic challenge, never 500, and run no KDF", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   await t.user("alice");
   const headers = [
     "Basic",
@@ -167,7 +167,7 @@ Deno.test("malformed Authorization headers are 401 with the Basic challenge, nev
 });
 
 Deno.test("an Authorization header over 4 KiB is refused before any hashing", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   await t.user("alice");
   const before = t.kdf.calls;
   const response = await get(t, basicAuth("alice", "x".repeat(5000)));
@@ -176,7 +176,7 @@ Deno.test("an Authorization header over 4 KiB is refused before any hashing", as
 });
 
 Deno.test("a username that cannot exist (colon, space, too long) is refused without a KDF", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const before = t.kdf.calls;
   for (const name of ["a b", "x".repeat(65), "ab", "semi;colon"]) {
     assert.equal((await get(t, basicAuth(name, "whatever password"))).status, 401, name);
@@ -185,7 +185,7 @@ Deno.test("a username that cannot exist (colon, space, too long) is refused with
 });
 
 Deno.test("registration refuses a username containing a colon (Basic could not carry it)", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const response = await t.json("POST", "/auth/register", { username: "al:ice", password: "a fine long passphrase" });
   assert.equal(response.status, 422);
   const body = await problem(response);
@@ -199,7 +199,7 @@ Deno.test("the KDF guard answers 503 + Retry-After when its queue is full, while
     if (slow) await release.promise;
     return pbkdf2SHA256(p, s, i);
   };
-  const t = await createTestApp({ kdf, env: { APP_KDF_CONCURRENCY: "1", APP_KDF_QUEUE: "2" } });
+  await using t = await createTestApp({ kdf, env: { APP_KDF_CONCURRENCY: "1", APP_KDF_QUEUE: "2" } });
   const alice = await t.user("alice");
   assert.equal((await get(t, alice.basic)).status, 200); // alice is cached
   slow = true;
@@ -217,7 +217,7 @@ Deno.test("the KDF guard answers 503 + Retry-After when its queue is full, while
 });
 
 Deno.test("after 5 failures for a user from one client, attempts get 429 with a doubling Retry-After and no KDF", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const wrong = basicAuth("alice", "definitely the wrong password");
   for (let i = 0; i < 5; i++) assert.equal((await get(t, wrong)).status, 401);
@@ -237,7 +237,7 @@ Deno.test("after 5 failures for a user from one client, attempts get 429 with a 
 });
 
 Deno.test("100 consecutive failures on one account across clients lock it for 15 minutes", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const wrong = basicAuth("alice", "definitely the wrong password");
   for (let i = 0; i < 100; i++) {
@@ -253,7 +253,7 @@ Deno.test("100 consecutive failures on one account across clients lock it for 15
 });
 
 Deno.test("a client with more than 20 failures a minute across usernames gets 429", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   for (let i = 0; i < 20; i++) {
     assert.equal((await get(t, basicAuth(`spray${i}`, "Winter2026!Winter2026!"))).status, 401);
   }
@@ -271,7 +271,7 @@ Deno.test("concurrent guesses cannot bypass the brute-force limits: attempts are
     if (hold) await release.promise; // every derivation waits, as under a flood
     return pbkdf2SHA256(p, s, i);
   };
-  const t = await createTestApp({ kdf, env: { APP_KDF_CONCURRENCY: "200", APP_KDF_QUEUE: "1000" } });
+  await using t = await createTestApp({ kdf, env: { APP_KDF_CONCURRENCY: "200", APP_KDF_QUEUE: "1000" } });
   await t.user("alice");
   hold = true;
   const before = t.kdf.calls; // every attempt that passes the guard starts its derivation at once
@@ -295,7 +295,7 @@ Deno.test("concurrent guesses cannot bypass the brute-force limits: attempts are
 });
 
 Deno.test("a locked account refuses even credentials already in the cache, without a KDF", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   assert.equal((await get(t, alice.basic, "10.9.9.9")).status, 200); // now cached
   const wrong = basicAuth("alice", "definitely the wrong password");

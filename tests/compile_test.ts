@@ -76,7 +76,7 @@ async function start(binary: string, cwd: string, env: Record<string, string>) {
   return { child, up, status, output };
 }
 
-Deno.test("compile: the task restates the server set's folders (minus the embedded sql/) and never prompts", () => {
+Deno.test("deno task compile restates the server set's folders (minus the embedded sql/) and never prompts", () => {
   assert.equal(COMPILE.slice(0, 3).join(" "), "deno compile -P=server");
   assert.deepEqual(flag("--allow-read"), SERVER_SET.read.filter((path) => path !== "./sql"));
   assert.deepEqual(flag("--allow-write"), SERVER_SET.write);
@@ -91,7 +91,7 @@ Deno.test("compile: the task restates the server set's folders (minus the embedd
   assert.ok(!isBaseBinaryDownloadFailure('error: Module not found "file:///x/main.ts"'));
 });
 
-Deno.test("compile: dist/secure-api runs anywhere with embedded migrations and only the baked permissions", async () => {
+Deno.test("dist/secure-api runs anywhere with embedded migrations and only the baked permissions", async () => {
   const dir = await projectCopy();
   const deploy = await Deno.makeTempDir({ prefix: "secure-api-deploy-" });
   try {

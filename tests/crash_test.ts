@@ -58,7 +58,7 @@ async function sqlite3(file: string, sql: string): Promise<string[]> {
   return new TextDecoder().decode(stdout).trim().split("\n");
 }
 
-Deno.test("crash: after SIGKILL mid-write, every acknowledged write survives, integrity and audit chain hold", async () => {
+Deno.test("after SIGKILL mid-write, every acknowledged write survives, integrity and audit chain hold", async () => {
   const port = freePort();
   const admin = basicAuth("admin", ADMIN_PASSWORD);
   const editor = basicAuth(EDITOR.username, EDITOR.password);
@@ -152,7 +152,7 @@ Deno.test("crash: after SIGKILL mid-write, every acknowledged write survives, in
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("crash: the database runs in WAL mode with synchronous=FULL and a busy timeout", async () => {
+Deno.test("the server's database runs in WAL mode with synchronous=FULL and a busy timeout", async () => {
   const dir = await Deno.makeTempDir({ prefix: "secure-api-pragmas-" });
   const db = openDatabase(`${dir}/app.db`);
   try {

@@ -48,7 +48,7 @@ async function verifyTask(dir: string, args: string[]): Promise<{ code: number; 
   return { code, stdout: new TextDecoder().decode(stdout) };
 }
 
-Deno.test("e2e: a real server records sys_startup and sys_shutdown, logs its chain heads, and audit:verify checks them", async () => {
+Deno.test("a real server records sys_startup and sys_shutdown, logs its chain heads, and audit:verify checks them", async () => {
   const dir = await projectCopy();
   try {
     const first = await start(dir);

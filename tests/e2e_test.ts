@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { basicAuth } from "./helpers.ts";
 import { jsonLines, startServer } from "./e2e_helpers.ts";
 
-Deno.test("e2e: first start, register, admin grants editor, CRUD over HTTPS, restart", async () => {
+Deno.test("a real server: first start, register, admin grants editor, CRUD over HTTPS, restart", async () => {
   const server = await startServer();
   const { origin, client, dir } = server;
   const call = async (method: string, path: string, authorization?: string, body?: unknown, extra = {}) => {

@@ -13,7 +13,7 @@ function role(t: TestApp, name: string, permissions: string[]): void {
 }
 
 Deno.test("a users:manage holder without audit:read cannot grant admin, to others or to themself", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   await t.user("root-admin", ["admin"]);
   role(t, "usermgr", ["users:read", "users:manage", "products:read"]);
   const mgr = await t.user("mgr", ["usermgr"]);
@@ -39,11 +39,10 @@ Deno.test("a users:manage holder without audit:read cannot grant admin, to other
   const ok = await t.json("PUT", `/users/${victim.id}/roles`, { roles: ["usermgr"] }, auth(mgr));
   assert.equal(ok.status, 200);
   await ok.body?.cancel();
-  t.db.close();
 });
 
 Deno.test("two users:manage holders cannot combine into more than either holds", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   await t.user("root-admin", ["admin"]);
   role(t, "usermgr", ["users:read", "users:manage"]);
   const first = await t.user("first", ["usermgr"]);
@@ -54,11 +53,10 @@ Deno.test("two users:manage holders cannot combine into more than either holds",
     await problem(res);
   }
   assert.deepEqual(t.deps.repos.users.rolesOf(first.id), ["usermgr"]);
-  t.db.close();
 });
 
 Deno.test("a roles:manage holder can only define roles within their own permissions", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   await t.user("root-admin", ["admin"]);
   role(t, "rolesmith", ["roles:manage", "users:read", "products:read"]);
   role(t, "auditor", ["audit:read"]);
@@ -94,11 +92,10 @@ Deno.test("a roles:manage holder can only define roles within their own permissi
   assert.equal(grant.status, 403);
   await problem(grant);
   assert.deepEqual(t.deps.repos.users.rolesOf(smith.id), ["rolesmith"]);
-  t.db.close();
 });
 
 Deno.test("a users:manage holder cannot re-enable a disabled admin", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   await t.user("root-admin", ["admin"]);
   const suspended = await t.user("suspended-admin", ["admin"]);
   t.deps.services.accounts.setDisabled(null, suspended.id, true, {});
@@ -108,11 +105,10 @@ Deno.test("a users:manage holder cannot re-enable a disabled admin", async () =>
   assert.equal(res.status, 403);
   await problem(res);
   assert.equal(t.deps.repos.users.findById(suspended.id)?.disabled, true);
-  t.db.close();
 });
 
 Deno.test("registration cannot choose roles: a roles field is 422 and no user is created", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const res = await t.json("POST", "/auth/register", {
     username: "mallory",
     password: "correct horse battery staple 42",
@@ -121,11 +117,10 @@ Deno.test("registration cannot choose roles: a roles field is 422 and no user is
   assert.equal(res.status, 422);
   await problem(res);
   assert.equal(t.deps.repos.users.findByUsername("mallory"), undefined);
-  t.db.close();
 });
 
 Deno.test("deleting a user keeps their products unowned, and their id never names a new user", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("root-admin", ["admin"]);
   const owner = await t.user("owner", ["editor"]);
   const created = await t.json("POST", "/products", { name: "Lamp", priceCents: 100, stock: 1 }, auth(owner));
@@ -160,5 +155,4 @@ Deno.test("deleting a user keeps their products unowned, and their id never name
   await managed.body?.cancel();
   const actors = auditRows(t.deps, "product_created").map((r) => r.actor);
   assert.deepEqual(actors, [owner.id]);
-  t.db.close();
 });

@@ -48,7 +48,7 @@ async function world() {
   t.deps.services.roles.create(null, "victims", { description: "", permissions: ["products:read"] }, {});
   const victim = await t.user("victim", ["victims"]);
   const routes = routeInventory(t.app).filter(isAdministrative);
-  return { t, victim, routes };
+  return { t, victim, routes, [Symbol.asyncDispose]: () => t[Symbol.asyncDispose]() };
 }
 
 function assertUntouched(t: TestApp, victim: TestUser): void {
@@ -61,8 +61,9 @@ function assertUntouched(t: TestApp, victim: TestUser): void {
   assert.equal(auditRows(t.deps, "user_deleted").length, 0);
 }
 
-Deno.test("API5: the administrative routes are the ones the README lists, found from the route table", async () => {
-  const { t, routes } = await world();
+Deno.test("the administrative routes are the ones the README lists, found from the route table (API5)", async () => {
+  await using w = await world();
+  const { routes } = w;
   assert.deepEqual(routes.map((r) => `${r.method} ${r.path}`).sort(), [
     "DELETE /roles/:name",
     "DELETE /users/:id",
@@ -79,12 +80,12 @@ Deno.test("API5: the administrative routes are the ones the README lists, found 
     "PUT /roles/:name",
     "PUT /users/:id/roles",
   ]);
-  t.db.close();
 });
 
 for (const role of ["viewer", "editor"] as const) {
-  Deno.test(`API5: every administrative route answers 403 to a ${role} and changes nothing`, async () => {
-    const { t, victim, routes } = await world();
+  Deno.test(`every administrative route answers 403 to a ${role} and changes nothing (API5)`, async () => {
+    await using w = await world();
+    const { t, victim, routes } = w;
     const caller = await t.user(`plain-${role}`, [role]);
     for (const route of routes) {
       const res = await call(t, route, victim, caller);
@@ -96,12 +97,12 @@ for (const role of ["viewer", "editor"] as const) {
     const fails = auditRows(t.deps, "authz_fail");
     assert.equal(fails.length, routes.length, "each refusal is audited");
     assert.ok(fails.every((r) => r.actor === caller.id && r.status === 403));
-    t.db.close();
   });
 }
 
-Deno.test("API5: every administrative route answers 401 with a challenge to an anonymous caller", async () => {
-  const { t, victim, routes } = await world();
+Deno.test("every administrative route answers 401 with a challenge to an anonymous caller (API5)", async () => {
+  await using w = await world();
+  const { t, victim, routes } = w;
   for (const route of routes) {
     const res = await call(t, route, victim, null);
     assert.equal(res.status, 401, `${route.method} ${route.path}`);
@@ -109,11 +110,11 @@ Deno.test("API5: every administrative route answers 401 with a challenge to an a
     await problem(res);
   }
   assertUntouched(t, victim);
-  t.db.close();
 });
 
-Deno.test("API5: the same requests succeed for an admin, so the 403s above come from the guards", async () => {
-  const { t, victim, routes } = await world();
+Deno.test("the same administrative requests succeed for an admin, so the 403s come from the guards (API5)", async () => {
+  await using w = await world();
+  const { t, victim, routes } = w;
   const admin = await t.user("second-admin", ["admin"]);
   // Destructive ones last, the user last of all (the PUT on roles has moved the victim off "victims").
   const rank = (r: InventoryEntry) => r.method !== "DELETE" ? 0 : r.path.startsWith("/users") ? 2 : 1;
@@ -123,5 +124,4 @@ Deno.test("API5: the same requests succeed for an admin, so the 403s above come 
     assert.ok(res.status < 300, `${route.method} ${route.path} as admin: ${res.status} ${await res.clone().text()}`);
     await res.body?.cancel();
   }
-  t.db.close();
 });

@@ -177,12 +177,16 @@ const ACCOUNT_STATE = [TABLE_QUERIES.users!, TABLE_QUERIES.user_roles!, TABLE_QU
  * disabled, the bearer token is revoked), the arena is rebuilt so the
  * remaining runs still get past authentication.
  */
-class Arena {
+class Arena implements AsyncDisposable {
   t!: TestApp;
   #baseline = "";
 
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.t?.[Symbol.asyncDispose]();
+  }
+
   async reset(): Promise<void> {
-    this.t?.db.close();
+    await this.t?.[Symbol.asyncDispose]();
     // 10.0.0.0/8 is a trusted proxy here, so X-Forwarded-For parsing is fuzzed too.
     const t = await createTestApp({ env: { APP_TRUST_PROXY: "10.0.0.0/8" } });
     for (const { username, password, roles } of ACCOUNTS) {
@@ -213,21 +217,17 @@ class Arena {
 
 /** Runs the property; returns how often each status was seen, so tests can prove the input got past the gates. */
 async function fuzz(pieces: Pieces, runs = RUNS): Promise<Map<number, number>> {
-  const arena = new Arena();
+  await using arena = new Arena();
   await arena.reset();
   const seen = new Map<number, number>();
-  try {
-    await fc.assert(
-      fc.asyncProperty(requestFor(SEEDED, pieces, declaredRoutes(arena.t.app)), async (r) => {
-        const status = await check(arena.t, r);
-        seen.set(status, (seen.get(status) ?? 0) + 1);
-        await arena.heal();
-      }),
-      { numRuns: runs, seed: SEED },
-    );
-  } finally {
-    arena.t.db.close();
-  }
+  await fc.assert(
+    fc.asyncProperty(requestFor(SEEDED, pieces, declaredRoutes(arena.t.app)), async (r) => {
+      const status = await check(arena.t, r);
+      seen.set(status, (seen.get(status) ?? 0) + 1);
+      await arena.heal();
+    }),
+    { numRuns: runs, seed: SEED },
+  );
   console.log(`seed ${SEED}:`, [...seen].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(" "));
   return seen;
 }
@@ -239,29 +239,29 @@ function assertReached(seen: Map<number, number>, statuses: number[]): void {
   for (const status of statuses) assert.ok(seen.has(status), `no ${status} in ${RUNS} runs: the gate went untested`);
 }
 
-Deno.test("fuzz: hostile JSON and raw bodies on every route never give 500 or change data when refused", async () => {
+Deno.test("hostile JSON and raw bodies on every route never give 500 or change data when refused", async () => {
   assertReached(await fuzz({ body: true }), [400, 415, 422]);
 });
 
-Deno.test("fuzz: hostile query strings (duplicate, prototype and malformed keys) are refused cleanly", async () => {
+Deno.test("hostile query strings (duplicate, prototype and malformed keys) are refused cleanly", async () => {
   assertReached(await fuzz({ query: true }), [422]);
 });
 
-Deno.test("fuzz: hostile path parameters (encodings, overflows, traversal) are 404/4xx, never 500", async () => {
+Deno.test("hostile path parameters (encodings, overflows, traversal) are 404/4xx, never 500", async () => {
   assertReached(await fuzz({ path: true }), [404]);
 });
 
-Deno.test("fuzz: hostile headers (Authorization, Content-Type, If-Match, X-Forwarded-For, duplicates)", async () => {
+Deno.test("hostile headers (Authorization, Content-Type, If-Match, X-Forwarded-For, duplicates)", async () => {
   assertReached(await fuzz({ headers: true, authHeavy: true }), [401, 415]);
 });
 
-Deno.test("fuzz: everything hostile at once, on every route", async () => {
+Deno.test("everything hostile at once, on every route", async () => {
   assertReached(await fuzz({ body: true, query: true, path: true, headers: true }), [401, 404]);
 });
 
-Deno.test("fuzz: the checks themselves catch a 500, a non-problem error, leaks, a refused write and pollution", async () => {
+Deno.test("the fuzz checks themselves catch a 500, a non-problem error, leaks, a refused write and pollution", async () => {
   // The invariants must be able to fail: feed check() a handler that breaks each one.
-  const arena = new Arena();
+  await using arena = new Arena();
   await arena.reset();
   const t = arena.t;
   const base: FuzzRequest = {
@@ -305,5 +305,4 @@ Deno.test("fuzz: the checks themselves catch a 500, a non-problem error, leaks, 
   });
   delete (Object.prototype as Record<string, unknown>).polluted;
   assert.deepEqual(prototypeShape(), CLEAN_PROTOTYPES);
-  t.db.close();
 });

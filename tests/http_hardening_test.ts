@@ -63,7 +63,7 @@ async function responsesOfEveryKind(t: TestApp) {
 }
 
 Deno.test("every response — success and error alike — carries the security headers", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const responses = await responsesOfEveryKind(t);
   for (const [expected, response] of Object.entries(responses)) {
     assert.equal(response.status, Number(expected), `expected ${expected}, got ${response.status}`);
@@ -84,7 +84,7 @@ Deno.test("an unexpected error is a generic 500: nothing internal in the body, t
     ],
   });
   try {
-    const t = await createTestApp();
+    await using t = await createTestApp();
     const viewer = await t.user("victor");
     const deps = createDeps(t.config, t.db, { logger: getLogger(["secure-api", "test"]) });
     const app = createApp(deps);
@@ -111,7 +111,7 @@ Deno.test("an unexpected error is a generic 500: nothing internal in the body, t
 });
 
 Deno.test("request ids are fresh per request and never taken from the client", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const a = await t.request("/health", { headers: { "X-Request-Id": "attacker-chosen-id" } });
   const b = await t.request("/health");
   assert.notEqual(a.headers.get("X-Request-Id"), "attacker-chosen-id");
@@ -119,7 +119,7 @@ Deno.test("request ids are fresh per request and never taken from the client", a
 });
 
 Deno.test("CORS is off by default: no Access-Control headers for any origin", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const response = await t.request("/health", { headers: { Origin: "https://evil.example" } });
   assert.equal(response.headers.get("Access-Control-Allow-Origin"), null);
   const preflight = await t.request("/products", {
@@ -130,7 +130,9 @@ Deno.test("CORS is off by default: no Access-Control headers for any origin", as
 });
 
 Deno.test("CORS allows exactly the configured origins, never *", async () => {
-  const t = await createTestApp({ env: { APP_CORS_ORIGINS: "https://app.example.com,https://admin.example.com" } });
+  await using t = await createTestApp({
+    env: { APP_CORS_ORIGINS: "https://app.example.com,https://admin.example.com" },
+  });
   const allowed = await t.request("/health", { headers: { Origin: "https://app.example.com" } });
   assert.equal(allowed.headers.get("Access-Control-Allow-Origin"), "https://app.example.com");
   const other = await t.request("/health", { headers: { Origin: "https://app.example.com.evil.example" } });
@@ -146,7 +148,7 @@ Deno.test("CORS allows exactly the configured origins, never *", async () => {
 });
 
 Deno.test("the problem instance echoes the path, capped, as JSON data only", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const long = "/" + "a".repeat(3000);
   const response = await t.request(long);
   assert.equal(response.status, 404);

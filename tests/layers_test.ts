@@ -10,7 +10,7 @@ import { layerOf, layerProblems, LAYERS, projectGraph } from "../tools/layers.ts
 
 const ROOT = new URL("../", import.meta.url);
 
-Deno.test("layers: the module graph has no back-edge, no cycle and no Hono below the HTTP layer", async () => {
+Deno.test("the module graph has no back-edge, no cycle and no Hono below the HTTP layer", async () => {
   const graph = await projectGraph(ROOT);
   assert.deepEqual(layerProblems(graph), []);
   // The check saw the whole application, every layer populated.

@@ -46,7 +46,7 @@ function assertLogLines(lines: readonly string[], rows: readonly AuditRecord[]):
 
 Deno.test("a path with CR/LF, ANSI, bidi and 10 KB is stored escaped and capped; the log line stays one line", async () => {
   await using logs = await captureLogs();
-  const t = await createTestApp({ logger: getLogger(["secure-api", "audit"]) });
+  await using t = await createTestApp({ logger: getLogger(["secure-api", "audit"]) });
   const viewer = await t.user("victor");
   const path = `/products/${encodeURIComponent(HOSTILE)}${"A".repeat(10_240)}`;
   const res = await t.json("PUT", path, { name: "x", priceCents: 1, stock: 1 }, {
@@ -64,12 +64,11 @@ Deno.test("a path with CR/LF, ANSI, bidi and 10 KB is stored escaped and capped;
   assert.match(row!.path!, /…\[\d+ more\]$/);
   assert.equal(t.deps.audit.verify().ok, true);
   assertLogLines(logs.lines, [row!]);
-  t.db.close();
 });
 
 Deno.test("a username with bidi overrides and 3 KB in Basic credentials is stored escaped and capped", async () => {
   await using logs = await captureLogs();
-  const t = await createTestApp({ logger: getLogger(["secure-api", "audit"]) });
+  await using t = await createTestApp({ logger: getLogger(["secure-api", "audit"]) });
   const username = `admin\u202Egnp.exe\u2066${"u".repeat(3_000)}`;
   const res = await t.request(`/auth/me`, { headers: { Authorization: basicAuth(username, "irrelevant") } });
   assert.equal(res.status, 401);
@@ -79,12 +78,11 @@ Deno.test("a username with bidi overrides and 3 KB in Basic credentials is store
   assert.ok(stored.startsWith("admin\\u{202e}gnp.exe\\u{2066}uuu"));
   assert.match(stored, /…\[2758 more\]$/, "3,014 characters, 256 kept");
   assertLogLines(logs.lines, [row!]);
-  t.db.close();
 });
 
 Deno.test("a username with CR/LF or ANSI escapes never reaches the log: the header is refused as malformed", async () => {
   await using logs = await captureLogs();
-  const t = await createTestApp({ logger: getLogger(["secure-api", "audit"]) });
+  await using t = await createTestApp({ logger: getLogger(["secure-api", "audit"]) });
   for (const username of ["alice\r\nINFO forged", "\x1b[2Jalice"]) {
     const res = await t.request("/auth/me", { headers: { Authorization: basicAuth(username, "pw") } });
     assert.equal(res.status, 401);
@@ -96,12 +94,11 @@ Deno.test("a username with CR/LF or ANSI escapes never reaches the log: the head
   ]);
   assert.ok(!logs.lines.join("").includes("forged"));
   assertLogLines(logs.lines, rows);
-  t.db.close();
 });
 
 Deno.test("a product name with bidi overrides is stored escaped in the audit detail", async () => {
   await using logs = await captureLogs();
-  const t = await createTestApp({ logger: getLogger(["secure-api", "audit"]) });
+  await using t = await createTestApp({ logger: getLogger(["secure-api", "audit"]) });
   const editor = await t.user("edith", ["editor"]);
   const res = await t.json("POST", "/products", { name: "Lamp\u202E\u2066 (cheap)", priceCents: 1, stock: 1 }, {
     headers: { Authorization: editor.basic },
@@ -111,12 +108,11 @@ Deno.test("a product name with bidi overrides is stored escaped in the audit det
   assert.deepEqual(JSON.parse(row!.detail), { name: "Lamp\\u{202e}\\u{2066} (cheap)" });
   assert.equal((await res.json()).name, "Lamp\u202E\u2066 (cheap)", "the product itself keeps its name");
   assertLogLines(logs.lines, [row!]);
-  t.db.close();
 });
 
 Deno.test("the pretty format also writes each audit record on one line without the attacker's escapes", async () => {
   await using logs = await captureLogs();
-  const t = await createTestApp({ logger: getLogger(["secure-api", "audit"]) });
+  await using t = await createTestApp({ logger: getLogger(["secure-api", "audit"]) });
   const viewer = await t.user("victor");
   await t.json("PUT", `/products/${encodeURIComponent(HOSTILE)}`, { name: "x", priceCents: 1, stock: 1 }, {
     headers: { Authorization: viewer.basic },
@@ -127,7 +123,6 @@ Deno.test("the pretty format also writes each audit record on one line without t
     assert.equal(line.indexOf("\n"), line.length - 1);
     assert.ok(!line.includes("\u202E") && !line.includes("\x1b[2J") && !line.includes("\r"), JSON.stringify(line));
   }
-  t.db.close();
 });
 
 Deno.test("the 500 log line escapes and caps the request path", async () => {

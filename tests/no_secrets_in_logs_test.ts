@@ -16,7 +16,7 @@ import { captureLogs } from "./log_capture.ts";
 Deno.test("a full authentication scenario leaves no password, token, Authorization value or pepper in logs or audit rows", async () => {
   await using logs = await captureLogs("trace");
   const pepper = `pepper-${crypto.randomUUID()}-${crypto.randomUUID()}`;
-  const t = await createTestApp({ env: { APP_PEPPER: pepper }, logger: getLogger(["secure-api", "audit"]) });
+  await using t = await createTestApp({ env: { APP_PEPPER: pepper }, logger: getLogger(["secure-api", "audit"]) });
   const secrets = new Set<string>([pepper]);
   const secret = <T extends string>(value: T): T => (secrets.add(value), value);
   const send = (path: string, init: RequestInit = {}) => {
@@ -153,5 +153,4 @@ Deno.test("a full authentication scenario leaves no password, token, Authorizati
   }
   assert.deepEqual(leaks, []);
   assert.ok(secrets.size > 30, `searched for ${secrets.size} secrets`);
-  t.db.close();
 });

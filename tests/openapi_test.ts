@@ -64,8 +64,8 @@ function resolve(doc: JSONObject, node: JSONObject): JSONObject {
   return target as JSONObject;
 }
 
-Deno.test("openapi: the document describes exactly the routes the router serves", async () => {
-  const t = await createTestApp();
+Deno.test("the OpenAPI document describes exactly the routes the router serves", async () => {
+  await using t = await createTestApp();
   const documented = documentedOperations(await servedDocument(t));
   const routed = routedOperations(t);
   const undocumented = [...routed.keys()].filter((key) => !documented.has(key));
@@ -73,11 +73,10 @@ Deno.test("openapi: the document describes exactly the routes the router serves"
   assert.deepEqual(undocumented, [], `routes missing from the OpenAPI document: ${undocumented.join(", ")}`);
   assert.deepEqual(phantom, [], `documented operations that no route serves: ${phantom.join(", ")}`);
   assert.ok(routed.size >= 26, `expected the full route set, found ${routed.size}`);
-  t.db.close();
 });
 
-Deno.test("openapi: each operation's security and x-permission match the route's guard", async () => {
-  const t = await createTestApp();
+Deno.test("each documented operation's security and x-permission match the route's guard", async () => {
+  await using t = await createTestApp();
   const documented = documentedOperations(await servedDocument(t));
   for (const [key, guards] of routedOperations(t)) {
     assert.equal(guards.length, 1, `${key} must have exactly one guard, has ${guards.length}`);
@@ -103,10 +102,9 @@ Deno.test("openapi: each operation's security and x-permission match the route's
     }
     assert.ok(op.responses["401"], `${key}: a protected route must document 401`);
   }
-  t.db.close();
 });
 
-Deno.test("openapi: the document is well formed (refs resolve, path parameters declared, ids unique)", async () => {
+Deno.test("the OpenAPI document is well formed (refs resolve, path parameters declared, ids unique)", async () => {
   await using t = await createTestApp();
   const doc = await servedDocument(t);
   assert.equal(doc.openapi, "3.1.0");
@@ -149,8 +147,8 @@ Deno.test("openapi: the document is well formed (refs resolve, path parameters d
   assert.deepEqual(productInput.required, ["name", "priceCents", "stock"]);
 });
 
-Deno.test("openapi: GET /openapi.json serves the generated document publicly, with the security headers", async () => {
-  const t = await createTestApp();
+Deno.test("GET /openapi.json serves the generated document publicly, with the security headers", async () => {
+  await using t = await createTestApp();
   const first = await t.request("/openapi.json");
   assert.equal(first.status, 200);
   assert.equal(first.headers.get("Content-Type"), "application/json");
@@ -162,7 +160,6 @@ Deno.test("openapi: GET /openapi.json serves the generated document publicly, wi
   assert.equal(Object.keys(document.paths).length, 19, "every path of the API");
   const second = await t.request("/openapi.json");
   assert.equal(await second.text(), text, "served from the cache, identical");
-  t.db.close();
 });
 
 /** Happy-path requests, one scenario per operation; each returns the responses to check. */
@@ -302,27 +299,28 @@ async function conforms(doc: JSONObject, spec: RouteDefinition, op: Operation, r
   assert.ok(parsed.success, `${where}: body does not match its schema: ${JSON.stringify(parsed.error?.issues)}`);
 }
 
-Deno.test("openapi: real responses match the documented status, headers and body schema", async () => {
-  const first = await createTestApp();
-  const doc = await servedDocument(first);
+Deno.test("real responses match the documented status, headers and body schema", async () => {
+  let doc: JSONObject, routes: RouteDefinition[];
+  {
+    await using first = await createTestApp();
+    doc = await servedDocument(first);
+    routes = declaredRoutes(first.app);
+  }
   const documented = documentedOperations(doc);
-  const routes = declaredRoutes(first.app);
-  first.db.close();
   const missing = routes.filter((spec) => !SCENARIOS[spec.operationId]).map((spec) => spec.operationId);
   assert.deepEqual(missing, [], "every documented operation needs a scenario here");
   for (const spec of routes) {
-    const t = await createTestApp();
+    await using t = await createTestApp();
     const admin = await t.user("root", ["admin"]);
     const op = documented.get(`${spec.method} ${openAPIPath(spec.path)}`)!;
     const responses = await SCENARIOS[spec.operationId]!(t, admin);
     assert.ok(responses.every((res) => res.status < 400), `${spec.operationId}: the scenario must succeed`);
     for (const res of responses) await conforms(doc, spec, op, res);
-    t.db.close();
   }
 });
 
-Deno.test("openapi: the implied errors (401, 403, 415, 404, 422) are real and documented", async () => {
-  const t = await createTestApp();
+Deno.test("the implied errors (401, 403, 415, 404, 422) are real and documented", async () => {
+  await using t = await createTestApp();
   const doc = await servedDocument(t);
   const documented = documentedOperations(doc);
   const OPERATIONS = declaredRoutes(t.app);
@@ -386,5 +384,4 @@ Deno.test("openapi: the implied errors (401, 403, 415, 404, 422) are real and do
       await conforms(doc, spec, op, missing);
     }
   }
-  t.db.close();
 });

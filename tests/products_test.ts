@@ -24,7 +24,7 @@ function productRow(t: TestApp, id: number) {
 }
 
 Deno.test("POST /products creates a product owned by the caller: 201, Location, ETag, audit row", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   const response = await t.json("POST", "/products", {
     name: "Desk lamp",
@@ -56,7 +56,7 @@ Deno.test("POST /products creates a product owned by the caller: 201, Location, 
 });
 
 Deno.test("GET /products/:id returns the product with its ETag; If-None-Match gives 304", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   const viewer = await t.user("victor");
   const product = await create(t, edith);
@@ -70,7 +70,7 @@ Deno.test("GET /products/:id returns the product with its ETag; If-None-Match gi
 });
 
 Deno.test("GET /products/:id is 404 for a missing or malformed id", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const viewer = await t.user("victor");
   for (const id of ["999", "0", "-1", "abc", "1.5", "1e3", "99999999999999999999"]) {
     const response = await t.request(`/products/${id}`, as(viewer));
@@ -80,7 +80,7 @@ Deno.test("GET /products/:id is 404 for a missing or malformed id", async () => 
 });
 
 Deno.test("GET /products pages with an opaque cursor: every product once, in order", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   const ids: number[] = [];
   for (let i = 0; i < 7; i++) ids.push((await create(t, edith, { name: `Item ${i}` })).id);
@@ -99,7 +99,7 @@ Deno.test("GET /products pages with an opaque cursor: every product once, in ord
 });
 
 Deno.test("GET /products defaults to 20 items and refuses limits outside 1-100 and foreign cursors", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   for (let i = 0; i < 21; i++) await create(t, edith, { name: `Item ${i}` });
   const page = await (await t.request("/products", as(edith))).json();
@@ -123,7 +123,7 @@ Deno.test("GET /products defaults to 20 items and refuses limits outside 1-100 a
 });
 
 Deno.test("GET /products?q= searches names literally (LIKE wildcards are escaped)", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   await create(t, edith, { name: "Red chair" });
   await create(t, edith, { name: "Blue CHAIR" });
@@ -139,7 +139,7 @@ Deno.test("GET /products?q= searches names literally (LIKE wildcards are escaped
 });
 
 Deno.test("PUT /products/:id updates, bumps the version and ETag, and writes product_updated", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   const product = await create(t, edith);
   const response = await t.json("PUT", `/products/${product.id}`, {
@@ -158,7 +158,7 @@ Deno.test("PUT /products/:id updates, bumps the version and ETag, and writes pro
 });
 
 Deno.test("PUT /products/:id with a stale If-Match is 412 and changes nothing (no lost update)", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   const product = await create(t, edith);
   const first = await t.json(
@@ -196,7 +196,7 @@ Deno.test("PUT /products/:id with a stale If-Match is 412 and changes nothing (n
 });
 
 Deno.test("an editor cannot change or delete another editor's product (403); the row is unchanged", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const owner = await t.user("owner", ["editor"]);
   const other = await t.user("other", ["editor"]);
   const product = await create(t, owner);
@@ -211,7 +211,7 @@ Deno.test("an editor cannot change or delete another editor's product (403); the
 });
 
 Deno.test("an admin (products:manage) can change and delete anyone's product", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const owner = await t.user("owner", ["editor"]);
   const admin = await t.user("root", ["admin"]);
   const product = await create(t, owner);
@@ -225,7 +225,7 @@ Deno.test("an admin (products:manage) can change and delete anyone's product", a
 });
 
 Deno.test("a viewer can read but not create, update or delete products (403)", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   const viewer = await t.user("victor");
   const product = await create(t, edith);
@@ -242,7 +242,7 @@ Deno.test("a viewer can read but not create, update or delete products (403)", a
 });
 
 Deno.test("mass assignment: id, ownerId, version, timestamps and roles in a product body are 422", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   const other = await t.user("other", ["editor"]);
   const product = await create(t, edith);
@@ -269,7 +269,7 @@ Deno.test("mass assignment: id, ownerId, version, timestamps and roles in a prod
 });
 
 Deno.test("invalid product fields are 422 with each path and reason, never echoing the value", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   const cases: [Record<string, unknown>, string[]][] = [
     [{ name: "", priceCents: 1, stock: 1 }, ["name"]],
@@ -294,7 +294,7 @@ Deno.test("invalid product fields are 422 with each path and reason, never echoi
 });
 
 Deno.test("a body that is not application/json is 415; malformed JSON is 400; over 64 KiB is 413", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   const send = (body: string, type?: string) =>
     t.request("/products", {
@@ -323,7 +323,7 @@ Deno.test("a body that is not application/json is 415; malformed JSON is 400; ov
 });
 
 Deno.test("a deleted product is gone (404) and its id is never reused", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   const first = await create(t, edith);
   assert.equal((await t.request(`/products/${first.id}`, { method: "DELETE", ...as(edith) })).status, 204);
@@ -333,7 +333,7 @@ Deno.test("a deleted product is gone (404) and its id is never reused", async ()
 });
 
 Deno.test("a wrong method on a known path is 405 with Allow; an unknown path is 404", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   const patch = await t.request("/products/1", { method: "PATCH", ...as(edith) });
   assert.equal(patch.status, 405);
@@ -345,7 +345,7 @@ Deno.test("a wrong method on a known path is 405 with Allow; an unknown path is 
 });
 
 Deno.test("no response ever carries a password hash, salt or token hash", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("root", ["admin"]);
   const edith = await t.user("edith", ["editor"]);
   await create(t, edith);

@@ -30,7 +30,7 @@ async function get(server: ServerProcess, path: string, init: RequestInit = {}):
   return response;
 }
 
-Deno.test("e2e: two server processes on one Redis enforce one limit", async () => {
+Deno.test("two server processes on one Redis enforce one limit", async () => {
   const redis = await startRedis();
   const dir = await projectCopy();
   const servers: ServerProcess[] = [];
@@ -53,7 +53,7 @@ Deno.test("e2e: two server processes on one Redis enforce one limit", async () =
   }
 });
 
-Deno.test("e2e: a Redis address outside the permission set fails closed for auth and open for the api", async () => {
+Deno.test("a Redis address outside the permission set fails closed for auth and open for the api", async () => {
   const redis = await startRedis();
   const dir = await projectCopy();
   let server: ServerProcess | null = null;

@@ -54,7 +54,7 @@ Deno.test("with Redis down auth routes fail closed (503) and api routes fail ope
   const redis = await startRedis();
   const store = await connected(redis);
   try {
-    const t = await createTestApp({ env: LIMITS, rateLimitStore: store });
+    await using t = await createTestApp({ env: LIMITS, rateLimitStore: store });
     const alice = await t.user("alice");
     const login = { method: "POST", headers: { Authorization: alice.basic } };
     assert.equal(await status(t, "/auth/login", login), 200);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { auditRows, basicAuth, createTestApp, problem } from "./helpers.ts";
 
 Deno.test("POST /auth/register creates a viewer: 201, Location, no secrets in the body, user_created", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const response = await t.json("POST", "/auth/register", { username: "Alice", password: "a long enough passphrase" });
   assert.equal(response.status, 201);
   const user = await response.json();
@@ -19,7 +19,7 @@ Deno.test("POST /auth/register creates a viewer: 201, Location, no secrets in th
 });
 
 Deno.test("usernames are unique case-insensitively: 409", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   assert.equal(
     (await t.json("POST", "/auth/register", { username: "alice", password: "a long enough passphrase" })).status,
     201,
@@ -31,7 +31,7 @@ Deno.test("usernames are unique case-insensitively: 409", async () => {
 });
 
 Deno.test("registration cannot choose roles, ids or anything else: 422 and no user", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   for (const extra of [{ roles: ["admin"] }, { id: 1 }, { disabled: false }, { role: "admin" }, { __proto__x: 1 }]) {
     const response = await t.json("POST", "/auth/register", {
       username: "mallory",
@@ -52,7 +52,7 @@ Deno.test("registration cannot choose roles, ids or anything else: 422 and no us
 });
 
 Deno.test("the password policy says why a password is refused", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const cases: [string, RegExp][] = [
     ["short", /at least 15 characters/],
     ["x".repeat(129), /at most 128 characters/],
@@ -72,7 +72,7 @@ Deno.test("the password policy says why a password is refused", async () => {
 });
 
 Deno.test("usernames must be 3-64 of [A-Za-z0-9._-]", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   for (const username of ["ab", "x".repeat(65), "has space", "ünïcode", "semi;colon", "a:b", ""]) {
     const response = await t.json("POST", "/auth/register", { username, password: "a long enough passphrase" });
     assert.equal(response.status, 422, username);
@@ -85,7 +85,7 @@ Deno.test("usernames must be 3-64 of [A-Za-z0-9._-]", async () => {
 });
 
 Deno.test("GET /auth/me returns the user, roles and effective permissions; 401 anonymous", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const edith = await t.user("edith", ["editor"]);
   const response = await t.request("/auth/me", { headers: { Authorization: edith.basic } });
   assert.equal(response.status, 200);

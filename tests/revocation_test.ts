@@ -35,7 +35,7 @@ function tokenCount(t: TestApp, userId: number): number {
 }
 
 Deno.test("a granted role works on the very next request, with cached Basic and with Bearer", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("root-admin", ["admin"]);
   const user = await t.user("vic", ["viewer"]);
   const token = await login(t, user);
@@ -57,11 +57,10 @@ Deno.test("a granted role works on the very next request, with cached Basic and 
   const viaBearer = await t.json("POST", "/products", newProduct, bearer(token));
   assert.equal(viaBearer.status, 201);
   await viaBearer.body?.cancel();
-  t.db.close();
 });
 
 Deno.test("a revoked role is refused on the very next request, with cached Basic and with Bearer", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("root-admin", ["admin"]);
   const user = await t.user("eddie", ["editor"]);
   const token = await login(t, user);
@@ -81,11 +80,10 @@ Deno.test("a revoked role is refused on the very next request, with cached Basic
   }
   assert.equal(t.kdf.calls, kdfBefore, "the cache still authenticates; it never caches permissions");
   assert.equal(t.deps.repos.products.list({ after: 0, limit: 10, q: undefined }).length, 1);
-  t.db.close();
 });
 
 Deno.test("disabling a user ends their tokens and cached credentials at once; enabling restores neither", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("root-admin", ["admin"]);
   const user = await t.user("dora", ["editor"]);
   const token = await login(t, user);
@@ -123,11 +121,10 @@ Deno.test("disabling a user ends their tokens and cached credentials at once; en
   assert.equal(again.status, 200);
   await again.body?.cancel();
   assert.equal(t.kdf.calls, kdfDisabled + 2, "after enable the password is verified afresh");
-  t.db.close();
 });
 
 Deno.test("deleting a user ends their tokens and cached credentials at once", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("root-admin", ["admin"]);
   const user = await t.user("gone", ["editor"]);
   const token = await login(t, user);
@@ -146,14 +143,13 @@ Deno.test("deleting a user ends their tokens and cached credentials at once", as
     assert.equal(res.status, 401);
     await problem(res);
   }
-  t.db.close();
 });
 
 Deno.test("a password reset by the admin CLI ends the old password in a running server's cache", async () => {
   const dir = await Deno.makeTempDir({ prefix: "secure-api-revocation-" });
   const dbPath = `${dir}/app.db`;
   try {
-    const t = await createTestApp({ dbPath });
+    await using t = await createTestApp({ dbPath });
     const user = await t.user("rita", ["editor"]);
     const token = await login(t, user);
     const warm = await t.request("/products", basic(user));
@@ -183,7 +179,6 @@ Deno.test("a password reset by the admin CLI ends the old password in a running 
     });
     assert.equal(fresh.status, 200);
     await fresh.body?.cancel();
-    t.db.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -193,7 +188,7 @@ Deno.test("a user disabled by the admin CLI is refused by a running server on th
   const dir = await Deno.makeTempDir({ prefix: "secure-api-revocation-" });
   const dbPath = `${dir}/app.db`;
   try {
-    const t = await createTestApp({ dbPath });
+    await using t = await createTestApp({ dbPath });
     await t.user("root-admin", ["admin"]);
     const user = await t.user("carl", ["editor"]);
     const token = await login(t, user);
@@ -209,7 +204,6 @@ Deno.test("a user disabled by the admin CLI is refused by a running server on th
       assert.equal(res.status, 401);
       await problem(res);
     }
-    t.db.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -227,7 +221,7 @@ Deno.test("CredentialCache.isCurrent() accepts only the password hash the entry 
 });
 
 Deno.test("a transparent rehash keeps the credentials cached: the next request costs no KDF", async () => {
-  const t = await createTestApp({ env: { APP_PBKDF2_ITERATIONS: String(TEST_ITERATIONS * 2) } });
+  await using t = await createTestApp({ env: { APP_PBKDF2_ITERATIONS: String(TEST_ITERATIONS * 2) } });
   const user = await t.user("rehash-me", ["viewer"]);
   const weaker = await new PasswordHasher({ iterations: TEST_ITERATIONS }).hash(user.password);
   t.deps.repos.users.setPasswordHash(user.id, weaker, "2026-01-01T00:00:00.000Z");
@@ -241,5 +235,4 @@ Deno.test("a transparent rehash keeps the credentials cached: the next request c
   assert.equal(second.status, 200);
   await second.body?.cancel();
   assert.equal(t.kdf.calls, 3, "cached against the new hash");
-  t.db.close();
 });

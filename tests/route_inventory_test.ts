@@ -17,7 +17,7 @@ import { roleGrantInput } from "../src/schemas/admin.ts";
 import { createTestApp } from "./helpers.ts";
 import { describeGuard, inventoryProblems, routeInventory } from "./route_inventory.ts";
 
-Deno.test("route inventory: every route of the app has exactly one guard, first, and a declaration", async () => {
+Deno.test("every route of the app has exactly one guard, first, and a declaration", async () => {
   await using t = await createTestApp();
   assert.deepEqual(inventoryProblems(t.app), []);
   const routed = routeInventory(t.app);
@@ -25,7 +25,7 @@ Deno.test("route inventory: every route of the app has exactly one guard, first,
   assert.ok(routed.length >= 26, `expected the full route set, found ${routed.length}`);
 });
 
-Deno.test("route inventory: the README lists every declared route with the access its guard gives", async () => {
+Deno.test("the README lists every declared route with the access its guard gives", async () => {
   await using t = await createTestApp();
   const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
   const table = readme.slice(
@@ -41,7 +41,7 @@ Deno.test("route inventory: the README lists every declared route with the acces
   }
 });
 
-Deno.test("route inventory: fails for a route added to the real app without a guard", async () => {
+Deno.test("the inventory fails for a route added to the real app without a guard", async () => {
   await using t = await createTestApp();
   const app = createApp(t.deps);
   app.get("/debug/users", (c) => c.json(t.deps.repos.users.list(0, 100)));
@@ -58,7 +58,7 @@ Deno.test("route inventory: fails for a route added to the real app without a gu
   await res.body?.cancel();
 });
 
-Deno.test("route inventory: fails for two guards, a late guard, app.all and a scoped use", () => {
+Deno.test("the inventory fails for two guards, a late guard, app.all and a scoped use", () => {
   const app = new Hono<AppEnv>();
   const ok = (c: { text(t: string): Response }) => c.text("ok");
   app.use(async (_c, next) => await next());

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { projectCopy } from "./e2e_helpers.ts";
 
-Deno.test("sandbox: code under -P=server cannot leave its folders, network, environment or process", async () => {
+Deno.test("code under -P=server cannot leave its folders, network, environment or process", async () => {
   const dir = await projectCopy();
   try {
     await Deno.mkdir(`${dir}/tests/fixtures`, { recursive: true });

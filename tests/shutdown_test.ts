@@ -81,7 +81,7 @@ function inspect(dir: string) {
 }
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  Deno.test(`shutdown: ${signal} drains the in-flight request, refuses new connections, records sys_shutdown, exits 0`, async () => {
+  Deno.test(`${signal} drains the in-flight request, refuses new connections, records sys_shutdown, exits 0`, async () => {
     const server = await serve({ APP_PBKDF2_ITERATIONS: "3000000" });
     const port = Number(new URL(server.origin).port);
     let exitCode: number | null = null;
@@ -129,7 +129,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
-Deno.test("shutdown: past APP_SHUTDOWN_TIMEOUT_MS the server stops waiting and exits 1, still recording it", async () => {
+Deno.test("past APP_SHUTDOWN_TIMEOUT_MS a stopping server stops waiting and exits 1, still recording it", async () => {
   const server = await serve({ APP_PBKDF2_ITERATIONS: "6000000", APP_SHUTDOWN_TIMEOUT_MS: "200" });
   let exitCode: number | null = null;
   let signalledAt = 0;

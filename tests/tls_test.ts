@@ -42,7 +42,7 @@ async function sClient(server: ServerProcess, flags: string[]): Promise<string> 
   return decoder.decode(stdout) + decoder.decode(stderr);
 }
 
-Deno.test("tls: only TLS 1.2 and 1.3, HTTP/2 by ALPN, and no plain-HTTP listener", async (t) => {
+Deno.test("the server speaks only TLS 1.2 and 1.3, HTTP/2 by ALPN, and no plain-HTTP listener", async (t) => {
   const server = await serve();
   const { port } = new URL(server.origin);
   const cert = await Deno.readTextFile(`${server.dir}/certs/dev-cert.pem`);

@@ -17,7 +17,7 @@ async function login(t: TestApp, user: TestUser): Promise<{ token: string; body:
 const bearer = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
 
 Deno.test("POST /auth/login returns a 256-bit bearer token, its expiry and the user", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice", ["editor"]);
   const { token, body } = await login(t, alice);
   assert.match(token, /^[A-Za-z0-9_-]{43}$/);
@@ -28,7 +28,7 @@ Deno.test("POST /auth/login returns a 256-bit bearer token, its expiry and the u
 });
 
 Deno.test("only the SHA-256 of a token is stored, and the token never enters the audit log", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { token } = await login(t, await t.user("alice"));
   const rows = t.db.prepare("SELECT hash FROM tokens").all<{ hash: string }>();
   assert.deepEqual(rows.map((r) => r.hash), [hashToken(token)]);
@@ -38,7 +38,7 @@ Deno.test("only the SHA-256 of a token is stored, and the token never enters the
 });
 
 Deno.test("a bearer token authenticates like the password, without any KDF", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { token } = await login(t, await t.user("alice"));
   const before = t.kdf.calls;
   const me = await t.request("/auth/me", bearer(token));
@@ -50,7 +50,7 @@ Deno.test("a bearer token authenticates like the password, without any KDF", asy
 });
 
 Deno.test("a token cannot mint another token: /auth/login needs Basic", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { token } = await login(t, await t.user("alice"));
   const response = await t.request("/auth/login", { method: "POST", ...bearer(token) });
   assert.equal(response.status, 401);
@@ -58,7 +58,7 @@ Deno.test("a token cannot mint another token: /auth/login needs Basic", async ()
 });
 
 Deno.test("POST /auth/logout revokes the token server-side", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { token } = await login(t, await t.user("alice"));
   assert.equal((await t.request("/auth/logout", { method: "POST", ...bearer(token) })).status, 204);
   assert.equal((await t.request("/auth/me", bearer(token))).status, 401);
@@ -67,7 +67,7 @@ Deno.test("POST /auth/logout revokes the token server-side", async () => {
 });
 
 Deno.test("POST /auth/logout with Basic credentials is a 400: there is no token to revoke", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const response = await t.request("/auth/logout", { method: "POST", headers: { Authorization: alice.basic } });
   assert.equal(response.status, 400);
@@ -75,7 +75,7 @@ Deno.test("POST /auth/logout with Basic credentials is a 400: there is no token 
 });
 
 Deno.test("a token expires after 30 minutes idle", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { token } = await login(t, await t.user("alice"));
   t.clock.advance(29 * 60_000);
   assert.equal((await t.request("/auth/me", bearer(token))).status, 200); // use renews the idle window
@@ -88,7 +88,7 @@ Deno.test("a token expires after 30 minutes idle", async () => {
 });
 
 Deno.test("a token expires 12 hours after login however active it is", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { token } = await login(t, await t.user("alice"));
   for (let minutes = 0; minutes < 12 * 60 - 20; minutes += 20) {
     t.clock.advance(20 * 60_000);
@@ -99,7 +99,7 @@ Deno.test("a token expires 12 hours after login however active it is", async () 
 });
 
 Deno.test("changing the password revokes every token of the user", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const first = (await login(t, alice)).token;
   const second = (await login(t, alice)).token;
@@ -114,7 +114,7 @@ Deno.test("changing the password revokes every token of the user", async () => {
 });
 
 Deno.test("disabling a user revokes their tokens at once", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { token } = await login(t, await t.user("alice"));
   const id = t.deps.repos.users.findByUsername("alice")!.id;
   t.db.tx(() => {
@@ -125,14 +125,14 @@ Deno.test("disabling a user revokes their tokens at once", async () => {
 });
 
 Deno.test("a token of a disabled user is refused even if it was not revoked", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { token } = await login(t, await t.user("alice"));
   t.deps.repos.users.setDisabled(t.deps.repos.users.findByUsername("alice")!.id, true, new Date().toISOString());
   assert.equal((await t.request("/auth/me", bearer(token))).status, 401);
 });
 
 Deno.test("PUT /auth/password refuses a wrong current password (403), a weak new one (422) and an unchanged one", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const auth = { headers: { Authorization: alice.basic } };
   const wrong = await t.json("PUT", "/auth/password", {
@@ -153,7 +153,7 @@ Deno.test("PUT /auth/password refuses a wrong current password (403), a weak new
 });
 
 Deno.test("a login deletes the tokens that expired meanwhile, idle or absolute, and keeps live ones", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const alice = await t.user("alice");
   const bob = await t.user("bob");
   const count = () => t.db.prepare("SELECT count(*) AS n FROM tokens").get<{ n: number }>()!.n;

@@ -13,7 +13,8 @@
  * database on every request: a revoked grant or a disabled account takes
  * effect on the very next request.
  */
-import type { AuditContext, AuditEntry, AuditLog } from "../audit/audit_log.ts";
+import type { AuditLog } from "../audit/audit_log.ts";
+import type { AuditContext, AuditEntry } from "../audit/events.ts";
 import type { Database } from "../db/database.ts";
 import type { TokensRepo } from "../db/tokens_repo.ts";
 import type { UserRecord, UsersRepo } from "../db/users_repo.ts";

@@ -46,7 +46,7 @@ Deno.test("BruteForceGuard caps the backoff at 15 minutes", () => {
   assert.equal(retryAfter(guard.check("alice", "c1")), 900_000);
 });
 
-Deno.test("BruteForceGuard: the backoff of one pair does not touch another client or user", () => {
+Deno.test("BruteForceGuard keeps the backoff of one pair away from other clients and users", () => {
   const { guard } = setup();
   for (let i = 0; i < 5; i++) fail(guard, "alice", "c1");
   assert.equal(guard.check("alice", "c1").allowed, false);
@@ -54,7 +54,7 @@ Deno.test("BruteForceGuard: the backoff of one pair does not touch another clien
   assert.equal(guard.check("bob", "c1").allowed, true);
 });
 
-Deno.test("BruteForceGuard: success resets the pair", () => {
+Deno.test("BruteForceGuard.recordSuccess() resets the pair", () => {
   const { state, guard } = setup();
   for (let i = 0; i < 5; i++) fail(guard, "alice", "c1");
   state.now += 1_000;
@@ -81,7 +81,7 @@ Deno.test("BruteForceGuard locks an account after 100 consecutive failures acros
   assert.equal(guard.check("alice", "203.0.113.9").allowed, true);
 });
 
-Deno.test("BruteForceGuard: the account lock treats unknown and real usernames the same (keyed by name)", () => {
+Deno.test("BruteForceGuard locks unknown and real usernames alike (keyed by name)", () => {
   const { guard } = setup({ accountThreshold: 3, pairThreshold: 100 });
   for (let i = 0; i < 3; i++) fail(guard, "no-such-user", `c${i}`);
   assert.equal((guard.check("no-such-user", "c9") as { reason?: string }).reason, "account");
@@ -124,7 +124,7 @@ Deno.test("BruteForceGuard.begin() charges the client's 20-a-minute budget up fr
   assert.equal((guard.begin("user99", "c1") as { reason?: string }).reason, "client");
 });
 
-Deno.test("BruteForceGuard: a success refunds its reservation; only failures use the client's budget", () => {
+Deno.test("BruteForceGuard refunds a success's reservation; only failures use the client's budget", () => {
   const { guard } = setup();
   for (let i = 0; i < 50; i++) {
     assert.equal(guard.begin(`user${i}`, "office-nat").allowed, true, `login ${i}`);

@@ -22,7 +22,7 @@
  * in) so tests run it in-process; the `import.meta.main` block at the end is
  * the only code that touches the real process.
  */
-import type { AuditContext } from "../audit/audit_log.ts";
+import type { AuditContext } from "../audit/events.ts";
 import { ADMIN_ROLE, DEFAULT_ROLE } from "../domain/permissions.ts";
 import { initDatabase } from "../bootstrap.ts";
 import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "../config.ts";

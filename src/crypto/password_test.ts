@@ -40,7 +40,7 @@ Deno.test("PasswordHasher normalises to NFC, so NFC and NFD spellings are one pa
   assert.equal(await hasher.verify(nfd, await hasher.hash(nfc)), true);
 });
 
-Deno.test("PasswordHasher with a pepper: the same password hashes differently, and the pepper is needed to verify", async () => {
+Deno.test("PasswordHasher with a pepper hashes the same password differently, and needs the pepper to verify", async () => {
   const peppered = new PasswordHasher({ ...fast, pepper: "p".repeat(32) });
   const plain = new PasswordHasher(fast);
   const phc = await peppered.hash("correct horse battery staple");

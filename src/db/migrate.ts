@@ -42,6 +42,31 @@ export async function loadMigrations(dir: URL = MIGRATIONS_DIR): Promise<Migrati
   return migrations;
 }
 
+/**
+ * Earlier texts of applied migrations that are still accepted: for a
+ * version, the checksum of its text now, mapped to the checksums of the
+ * texts it replaced. Each pair is an edit reviewed to change comments only,
+ * so a database migrated with the earlier text is not refused — and only
+ * while the file is exactly the reviewed text. Any other change to an
+ * applied migration stops the start.
+ */
+export const ACCEPTED_EARLIER_CHECKSUMS: Readonly<Record<number, Readonly<Record<string, readonly string[]>>>> = {
+  // 002_audit_log.sql: its first comment cited a document outside the repository.
+  2: {
+    "428b253bb4684c669f8c257f9df2845db333edcbfde47c4d6175aac835cbd4aa": [
+      "98f214b37586fa245c510d1a52dac8fea0d8e65645fe263eb7e4506766b91815",
+    ],
+  },
+};
+
+/** Options for {@link migrate}. */
+export interface MigrateOptions {
+  /** The time recorded as `applied_at`. Default `Date.now`. */
+  clock?: Clock;
+  /** Reviewed earlier checksums still accepted. Default {@link ACCEPTED_EARLIER_CHECKSUMS}. */
+  acceptedEarlier?: Readonly<Record<number, Readonly<Record<string, readonly string[]>>>>;
+}
+
 function checksum(sql: string): string {
   return createHash("sha256").update(sql).digest("hex");
 }
@@ -50,7 +75,8 @@ function checksum(sql: string): string {
  * Applies the migrations not yet recorded. Returns the names applied now.
  * A failing migration rolls back entirely and leaves the database as it was.
  */
-export function migrate(db: Database, migrations: readonly Migration[], clock: Clock = Date.now): string[] {
+export function migrate(db: Database, migrations: readonly Migration[], options: MigrateOptions = {}): string[] {
+  const { clock = Date.now, acceptedEarlier = ACCEPTED_EARLIER_CHECKSUMS } = options;
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,
@@ -69,7 +95,9 @@ export function migrate(db: Database, migrations: readonly Migration[], clock: C
   for (const migration of migrations) {
     const previous = applied.get(migration.version);
     if (previous) {
-      if (previous.checksum !== checksum(migration.sql)) {
+      const now = checksum(migration.sql);
+      const accepted = [now, ...(acceptedEarlier[migration.version]?.[now] ?? [])];
+      if (!accepted.includes(previous.checksum)) {
         throw new MigrationError(`${migration.name} was changed after it was applied`);
       }
       continue;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { openDatabase } from "./database.ts";
-import { loadMigrations, migrate, type Migration, MigrationError } from "./migrate.ts";
+import { createHash } from "node:crypto";
+import { ACCEPTED_EARLIER_CHECKSUMS, loadMigrations, migrate, type Migration, MigrationError } from "./migrate.ts";
 
 const tables = (db: ReturnType<typeof openDatabase>) =>
   db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all<{ name: string }>()
@@ -16,7 +17,7 @@ Deno.test("migrate() applies the project's migrations in order, once", async () 
   assert.deepEqual(recorded.map((r) => r.name), migrations.map((m) => m.name));
 });
 
-Deno.test("a second start on the same file does not reapply migrations", async () => {
+Deno.test("migrate() on an already migrated file applies nothing again", async () => {
   const dir = await Deno.makeTempDir();
   const migrations = await loadMigrations();
   const first = openDatabase(`${dir}/app.db`);
@@ -30,7 +31,7 @@ Deno.test("a second start on the same file does not reapply migrations", async (
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("a failing migration leaves the database exactly as it was", () => {
+Deno.test("migrate() leaves the database exactly as it was when a migration fails", () => {
   const db = openDatabase(":memory:");
   const good: Migration = { version: 1, name: "001_good.sql", sql: "CREATE TABLE a (id INTEGER);" };
   const bad: Migration = {
@@ -49,13 +50,38 @@ Deno.test("a failing migration leaves the database exactly as it was", () => {
   assert.equal(db.prepare("SELECT count(*) AS n FROM schema_migrations").get<{ n: number }>()!.n, 1);
 });
 
-Deno.test("an applied migration that was edited afterwards stops the start", () => {
+Deno.test("migrate() refuses an applied migration that was edited afterwards", () => {
   const db = openDatabase(":memory:");
   migrate(db, [{ version: 1, name: "001_a.sql", sql: "CREATE TABLE a (id INTEGER);" }]);
   assert.throws(
     () => migrate(db, [{ version: 1, name: "001_a.sql", sql: "CREATE TABLE a (id TEXT);" }]),
     /was changed after it was applied/,
   );
+});
+
+Deno.test("migrate() accepts a reviewed earlier text of an applied migration, and no other edit", () => {
+  const first = { version: 1, name: "001_a.sql", sql: "-- a first comment\nCREATE TABLE a (id INTEGER);" };
+  const reworded = { ...first, sql: "-- a better comment\nCREATE TABLE a (id INTEGER);" };
+  const changed = { ...first, sql: "-- a better comment\nCREATE TABLE a (id TEXT);" };
+  const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+  const acceptedEarlier = { 1: { [sha(reworded.sql)]: [sha(first.sql)] } };
+  const db = openDatabase(":memory:");
+  migrate(db, [first]);
+  assert.deepEqual(migrate(db, [reworded], { acceptedEarlier }), []);
+  assert.throws(() => migrate(db, [changed], { acceptedEarlier }), /001_a\.sql was changed after it was applied/);
+  assert.throws(() => migrate(db, [reworded]), /was changed after it was applied/, "only when listed");
+  db.close();
+});
+
+Deno.test("ACCEPTED_EARLIER_CHECKSUMS pairs each earlier text with the migration file exactly as it is now", async () => {
+  const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+  const migrations = new Map((await loadMigrations()).map((m) => [m.version, m]));
+  for (const [version, byCurrent] of Object.entries(ACCEPTED_EARLIER_CHECKSUMS)) {
+    const migration = migrations.get(Number(version));
+    assert.ok(migration, `no migration ${version}`);
+    assert.deepEqual(Object.keys(byCurrent), [sha(migration.sql)], `${migration.name} changed since it was reviewed`);
+    for (const sum of Object.values(byCurrent).flat()) assert.match(sum, /^[0-9a-f]{64}$/);
+  }
 });
 
 Deno.test("loadMigrations() refuses two files with one version", async () => {
@@ -66,7 +92,7 @@ Deno.test("loadMigrations() refuses two files with one version", async () => {
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("the audit_log table refuses UPDATE and DELETE", async () => {
+Deno.test("migrate() creates an audit_log table that refuses UPDATE and DELETE", async () => {
   const db = openDatabase(":memory:");
   migrate(db, await loadMigrations());
   db.prepare(

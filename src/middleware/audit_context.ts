@@ -4,7 +4,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app_env.ts";
-import type { AuditContext } from "../audit/audit_log.ts";
+import type { AuditContext } from "../audit/events.ts";
 
 /** The audit context of the current request. */
 export function auditContext<E extends AppEnv>(c: Context<E>): Required<AuditContext> {

@@ -6,7 +6,8 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app_env.ts";
-import type { AuditEventName, AuditLog } from "../audit/audit_log.ts";
+import type { AuditLog } from "../audit/audit_log.ts";
+import type { AuditEventName } from "../audit/events.ts";
 import type { ProblemKind } from "../errors.ts";
 import { toApiError } from "./error_handler.ts";
 import { auditContext } from "./audit_context.ts";

@@ -2,7 +2,7 @@
  * Query schema of `GET /audit`.
  */
 import { z } from "zod";
-import { AUDIT_EVENTS } from "../audit/audit_log.ts";
+import { AUDIT_EVENTS } from "../audit/events.ts";
 import { toISO } from "../util/clock.ts";
 import { cursorParam, limitParam } from "./common.ts";
 

@@ -6,7 +6,7 @@
  * hash, a token hash) no longer matches and the test fails (OWASP API3).
  */
 import { z } from "zod";
-import { AUDIT_EVENTS } from "../audit/audit_log.ts";
+import { AUDIT_EVENTS } from "../audit/events.ts";
 import { PERMISSION_NAMES } from "../domain/permissions.ts";
 
 const id = z.number().int().min(1);

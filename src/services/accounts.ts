@@ -15,7 +15,8 @@
  * trusted with every permission, but the last-admin rule binds the operator
  * too: the tool refuses to leave the system without an administrator.
  */
-import type { AuditContext, AuditLog } from "../audit/audit_log.ts";
+import type { AuditLog } from "../audit/audit_log.ts";
+import type { AuditContext } from "../audit/events.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
 import { USERNAME_PATTERN, USERNAME_RULE } from "../domain/username.ts";
 import { passwordProblem } from "../auth/password_policy.ts";

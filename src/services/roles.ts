@@ -5,7 +5,8 @@
  * permission they lack — otherwise `roles:manage` would be a path to every
  * permission.
  */
-import type { AuditContext, AuditLog } from "../audit/audit_log.ts";
+import type { AuditLog } from "../audit/audit_log.ts";
+import type { AuditContext } from "../audit/events.ts";
 import type { Permission } from "../domain/permissions.ts";
 import type { Database } from "../db/database.ts";
 import type { Role, RolesRepo } from "../db/roles_repo.ts";

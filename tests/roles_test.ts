@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { PERMISSION_NAMES } from "../domain/permissions.ts";
-import { auditRows, createTestApp, problem, type TestApp, type TestUser } from "../../tests/helpers.ts";
+import { PERMISSION_NAMES } from "../src/domain/permissions.ts";
+import { auditRows, createTestApp, problem, type TestApp, type TestUser } from "./helpers.ts";
 
 const auth = (user: TestUser) => ({ headers: { Authorization: user.basic } });
 
@@ -12,7 +12,7 @@ async function setup(t: TestApp) {
 }
 
 Deno.test("GET /permissions lists the whole catalogue with descriptions", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin, viewer } = await setup(t);
   const res = await t.request("/permissions", auth(admin));
   assert.equal(res.status, 200);
@@ -25,11 +25,10 @@ Deno.test("GET /permissions lists the whole catalogue with descriptions", async 
   const anonymous = await t.request("/permissions");
   assert.equal(anonymous.status, 401);
   await problem(anonymous);
-  t.db.close();
 });
 
 Deno.test("GET /roles and GET /roles/:name show the built-in roles and their permissions", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin, viewer } = await setup(t);
   const res = await t.request("/roles", auth(admin));
   assert.equal(res.status, 200);
@@ -50,11 +49,10 @@ Deno.test("GET /roles and GET /roles/:name show the built-in roles and their per
   const forbidden = await t.request("/roles/editor", auth(viewer));
   assert.equal(forbidden.status, 403);
   await problem(forbidden);
-  t.db.close();
 });
 
 Deno.test("POST /roles creates a custom role from the catalogue and records authz_change", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin } = await setup(t);
   const res = await t.json("POST", "/roles", {
     name: "auditor",
@@ -78,11 +76,10 @@ Deno.test("POST /roles creates a custom role from the catalogue and records auth
   const audit = await t.request("/audit", auth(user));
   assert.equal(audit.status, 200);
   await audit.body?.cancel();
-  t.db.close();
 });
 
 Deno.test("POST /roles refuses unknown permissions, bad names and extra fields with 422", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin } = await setup(t);
   const cases: [unknown, string][] = [
     [{ name: "ops", permissions: ["users:delete"] }, "permissions.0"],
@@ -102,11 +99,10 @@ Deno.test("POST /roles refuses unknown permissions, bad names and extra fields w
   assert.equal(t.deps.repos.roles.get("ops"), undefined);
   assert.equal(auditRows(t.deps, "authz_change").length, 0);
   assert.equal(auditRows(t.deps, "input_validation_fail").length, cases.length);
-  t.db.close();
 });
 
-Deno.test("POST /roles: 409 for an existing name (built-in included), 403 for a viewer, 401 anonymous", async () => {
-  const t = await createTestApp();
+Deno.test("POST /roles answers 409 for an existing name (built-in included), 403 for a viewer, 401 anonymous", async () => {
+  await using t = await createTestApp();
   const { admin, viewer } = await setup(t);
   for (const name of ["admin", "viewer"]) {
     const res = await t.json("POST", "/roles", { name, permissions: ["products:read"] }, auth(admin));
@@ -122,11 +118,10 @@ Deno.test("POST /roles: 409 for an existing name (built-in included), 403 for a 
   assert.equal(anonymous.status, 401);
   await problem(anonymous);
   assert.equal(t.deps.repos.roles.get("ops"), undefined);
-  t.db.close();
 });
 
 Deno.test("PUT /roles/:name replaces a custom role; holders get the change on their next request", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin } = await setup(t);
   t.deps.services.roles.create(null, "stock", { description: "", permissions: ["products:read"] }, {});
   const clerk = await t.user("clerk", ["stock"]);
@@ -151,11 +146,10 @@ Deno.test("PUT /roles/:name replaces a custom role; holders get the change on th
     action: "update",
     permissions: { from: ["products:read"], to: ["products:create", "products:read"] },
   });
-  t.db.close();
 });
 
 Deno.test("PUT and DELETE on a built-in role are 409 and change nothing", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin } = await setup(t);
   for (const name of ["admin", "editor", "viewer"]) {
     const before = t.deps.repos.roles.get(name);
@@ -168,11 +162,10 @@ Deno.test("PUT and DELETE on a built-in role are 409 and change nothing", async 
     assert.deepEqual(t.deps.repos.roles.get(name), before);
   }
   assert.equal(auditRows(t.deps, "authz_change").length, 0);
-  t.db.close();
 });
 
 Deno.test("PUT /roles/:name: 404 for a missing role, 422 for an unknown permission", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin } = await setup(t);
   const missing = await t.json("PUT", "/roles/nosuchrole", { permissions: [] }, auth(admin));
   assert.equal(missing.status, 404);
@@ -185,11 +178,10 @@ Deno.test("PUT /roles/:name: 404 for a missing role, 422 for an unknown permissi
   assert.equal(renamed.status, 422, "the name is the path, not the body");
   await problem(renamed);
   assert.deepEqual(t.deps.repos.roles.get("ops")?.permissions, []);
-  t.db.close();
 });
 
 Deno.test("DELETE /roles/:name deletes an unused custom role; a role in use is 409", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin } = await setup(t);
   t.deps.services.roles.create(null, "ops", { description: "", permissions: ["products:read"] }, {});
   const holder = await t.user("holder", ["ops"]);
@@ -208,5 +200,4 @@ Deno.test("DELETE /roles/:name deletes an unused custom role; a role in use is 4
   const again = await t.request("/roles/ops", { method: "DELETE", ...auth(admin) });
   assert.equal(again.status, 404);
   await problem(again);
-  t.db.close();
 });

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { type LogRecord } from "@logtape/logtape";
-import { captureRecords } from "../../tests/log_capture.ts";
-import { auditRows, basicAuth, createTestApp, problem, type TestApp } from "../../tests/helpers.ts";
-import type { GCRADecision, GCRAPolicy } from "../ratelimit/gcra.ts";
-import { type RateLimitStore, StoreUnavailableError } from "../ratelimit/store.ts";
+import { captureRecords } from "./log_capture.ts";
+import { auditRows, basicAuth, createTestApp, problem, type TestApp } from "./helpers.ts";
+import type { GCRADecision, GCRAPolicy } from "../src/ratelimit/gcra.ts";
+import { type RateLimitStore, StoreUnavailableError } from "../src/ratelimit/store.ts";
 
 const QUOTA_EXCEEDED = /quota-exceeded$/;
 
@@ -23,7 +23,7 @@ async function statuses(t: TestApp, n: number, path: string, init: RequestInit &
 }
 
 Deno.test("rateLimit() sets RateLimit-Policy and RateLimit on an api route", async () => {
-  const t = await limitedApp("5/60");
+  await using t = await limitedApp("5/60");
   const first = await t.request("/health");
   assert.equal(first.status, 200);
   assert.equal(first.headers.get("RateLimit-Policy"), '"api";q=5;w=60');
@@ -38,7 +38,7 @@ Deno.test("rateLimit() sets RateLimit-Policy and RateLimit on an api route", asy
 });
 
 Deno.test("rateLimit() answers 429 problem+json after the quota, with Retry-After and violated-policies", async () => {
-  const t = await limitedApp("5/60");
+  await using t = await limitedApp("5/60");
   assert.deepEqual(await statuses(t, 5, "/health"), [200, 200, 200, 200, 200]);
   const refused = await t.request("/health");
   assert.equal(refused.status, 429);
@@ -72,7 +72,7 @@ Deno.test("rateLimit() sends an integer Retry-After of at least one second", asy
 });
 
 Deno.test("rateLimit() sets its headers on error responses too", async () => {
-  const t = await limitedApp("5/60");
+  await using t = await limitedApp("5/60");
   const missing = await t.request("/no-such-thing");
   assert.equal(missing.status, 404);
   assert.equal(missing.headers.get("RateLimit"), '"api";r=4;t=12');
@@ -82,7 +82,7 @@ Deno.test("rateLimit() sets its headers on error responses too", async () => {
 });
 
 Deno.test("rateLimit() applies the auth policy to register, login and password change only", async () => {
-  const t = await limitedApp("100/60", "10/60");
+  await using t = await limitedApp("100/60", "10/60");
   const alice = await t.user("alice");
   const auth = { headers: { Authorization: alice.basic } };
   const policyOf = async (res: Promise<Response>) => {
@@ -106,7 +106,7 @@ Deno.test("rateLimit() applies the auth policy to register, login and password c
 });
 
 Deno.test("rateLimit() keeps the auth and api budgets apart", async () => {
-  const t = await limitedApp("100/60", "2/60");
+  await using t = await limitedApp("100/60", "2/60");
   const register = () => t.json("POST", "/auth/register", { username: "x", password: "x" });
   assert.notEqual((await register()).status, 429);
   assert.notEqual((await register()).status, 429);
@@ -117,7 +117,7 @@ Deno.test("rateLimit() keeps the auth and api budgets apart", async () => {
 });
 
 Deno.test("rateLimit() cannot be sidestepped with an encoded or differently cased login path", async () => {
-  const t = await limitedApp("100/60", "1/60");
+  await using t = await limitedApp("100/60", "1/60");
   const alice = await t.user("alice");
   const login = (path: string) => t.request(path, { method: "POST", headers: { Authorization: alice.basic } });
   assert.equal((await login("/auth/login")).status, 200);
@@ -137,7 +137,7 @@ Deno.test("rateLimit() cannot be sidestepped with an encoded or differently case
 });
 
 Deno.test("rateLimit() refuses a login flood per client before the KDF runs", async () => {
-  const t = await limitedApp("100/60", "3/60");
+  await using t = await limitedApp("100/60", "3/60");
   const alice = await t.user("alice");
   const before = t.kdf.calls;
   const wrong = { method: "POST", headers: { Authorization: basicAuth("alice", "wrong-password-123") } };
@@ -162,7 +162,7 @@ Deno.test("rateLimit() refuses a login flood per client before the KDF runs", as
 });
 
 Deno.test("rateLimit() limits a user across client addresses in the per-user pass", async () => {
-  const t = await limitedApp("3/60");
+  await using t = await limitedApp("3/60");
   const alice = await t.user("alice");
   const bob = await t.user("bob");
   const me = (user: { basic: string }, peer: string) =>
@@ -193,14 +193,14 @@ Deno.test("rateLimit() limits a user across client addresses in the per-user pas
 });
 
 Deno.test("rateLimit() counts one request once per pass, never twice against the same key", async () => {
-  const t = await limitedApp("4/60");
+  await using t = await limitedApp("4/60");
   const alice = await t.user("alice");
   const statusesSeen = await statuses(t, 5, "/auth/me", { headers: { Authorization: alice.basic } });
   assert.deepEqual(statusesSeen, [200, 200, 200, 200, 429]);
 });
 
 Deno.test("rateLimit() gives IPv6 clients in one /64 one budget", async () => {
-  const t = await limitedApp("2/60");
+  await using t = await limitedApp("2/60");
   assert.equal((await t.request("/health", { peer: "2001:db8:1:2::1" })).status, 200);
   assert.equal((await t.request("/health", { peer: "2001:db8:1:2:ffff:ffff:ffff:ffff" })).status, 200);
   const refused = await t.request("/health", { peer: "2001:db8:1:2:abcd::9" });
@@ -212,7 +212,7 @@ Deno.test("rateLimit() gives IPv6 clients in one /64 one budget", async () => {
 });
 
 Deno.test("rateLimit() ignores a spoofed X-Forwarded-For from an untrusted peer", async () => {
-  const t = await limitedApp("2/60");
+  await using t = await limitedApp("2/60");
   const spoof = (n: number) => t.request("/health", { headers: { "X-Forwarded-For": `203.0.113.${n}` } });
   assert.equal((await spoof(1)).status, 200);
   assert.equal((await spoof(2)).status, 200);
@@ -223,7 +223,7 @@ Deno.test("rateLimit() ignores a spoofed X-Forwarded-For from an untrusted peer"
 });
 
 Deno.test("rateLimit() keys clients behind a trusted proxy by their forwarded address", async () => {
-  const t = await limitedApp("1/60", "100000/60", { APP_TRUST_PROXY: "10.0.0.0/8" });
+  await using t = await limitedApp("1/60", "100000/60", { APP_TRUST_PROXY: "10.0.0.0/8" });
   const via = (client: string) => t.request("/health", { peer: "10.0.0.1", headers: { "X-Forwarded-For": client } });
   assert.equal((await via("198.51.100.1")).status, 200);
   assert.equal((await via("198.51.100.2")).status, 200, "another client behind the same proxy");
@@ -234,7 +234,7 @@ Deno.test("rateLimit() keys clients behind a trusted proxy by their forwarded ad
 });
 
 Deno.test("rateLimit() writes one excess_rate_limit_exceeded row per key per window under a flood", async () => {
-  const t = await limitedApp("2/60");
+  await using t = await limitedApp("2/60");
   const flood = await statuses(t, 50, "/health");
   assert.equal(flood.filter((s) => s === 429).length, 48);
   let rows = auditRows(t.deps, "excess_rate_limit_exceeded");
@@ -283,7 +283,7 @@ function warnings(records: readonly LogRecord[]) {
 }
 
 Deno.test("rateLimit() fails closed with 503 on auth routes when the store is down", async () => {
-  const t = await createTestApp({ rateLimitStore: brokenStore() });
+  await using t = await createTestApp({ rateLimitStore: brokenStore() });
   const before = t.kdf.calls;
   const res = await t.request("/auth/login", {
     method: "POST",
@@ -302,7 +302,7 @@ Deno.test("rateLimit() fails closed with 503 on auth routes when the store is do
 
 Deno.test("rateLimit() fails open on api routes when the store is down, with a rate-limited warning", async () => {
   await capturingLogs(async (records) => {
-    const t = await createTestApp({ rateLimitStore: brokenStore() });
+    await using t = await createTestApp({ rateLimitStore: brokenStore() });
     for (let i = 0; i < 3; i++) {
       const res = await t.request("/health");
       assert.equal(res.status, 200);
@@ -323,7 +323,7 @@ Deno.test("rateLimit() fails open on api routes when the store is down, with a r
 
 Deno.test("rateLimit() turns an unexpected store error into a 500, not a silent fail-open", async () => {
   await capturingLogs(async (records) => {
-    const t = await createTestApp({ rateLimitStore: brokenStore(() => new TypeError("bug in the store")) });
+    await using t = await createTestApp({ rateLimitStore: brokenStore(() => new TypeError("bug in the store")) });
     const res = await t.request("/health");
     assert.equal(res.status, 500);
     const body = await problem(res);

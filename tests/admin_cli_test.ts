@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { auditRows, basicAuth, CountingKDF, createTestApp, TEST_ITERATIONS } from "../../tests/helpers.ts";
-import { EXIT, runAdmin } from "./admin.ts";
+import { auditRows, basicAuth, CountingKDF, createTestApp, TEST_ITERATIONS } from "./helpers.ts";
+import { EXIT, runAdmin } from "../src/cli/admin.ts";
 
 /** A throwaway database file and a runner that captures what the CLI prints. */
 async function workspace() {
@@ -69,7 +69,7 @@ Deno.test("runAdmin() create-user on a fresh file migrates it, syncs roles and p
     assert.ok(password.length >= 20);
     assert.equal(w.kdf.calls, 1, "one derivation: hashing the new password");
 
-    const t = await w.server();
+    await using t = await w.server();
     const me = await t.request("/auth/me", { headers: { Authorization: basicAuth("alice", password) } });
     assert.equal(me.status, 200);
     assert.ok((await me.json()).permissions.includes("users:manage"));
@@ -81,7 +81,6 @@ Deno.test("runAdmin() create-user on a fresh file migrates it, syncs roles and p
     assert.equal(row?.target, "user:1");
     assert.deepEqual(JSON.parse(row!.detail), { username: "alice", roles: ["admin"] });
     assert.equal(t.deps.audit.verify().ok, true);
-    t.db.close();
   } finally {
     await w.cleanup();
   }
@@ -99,14 +98,13 @@ Deno.test("runAdmin() create-user --password-stdin uses the password exactly, le
     assert.equal(res.stdinReads, 1);
     assert.doesNotMatch(res.stdout, /password:/, "a password the operator chose is not echoed");
     assert.match(res.stdout, /roles: editor, viewer/);
-    const t = await w.server();
+    await using t = await w.server();
     const ok = await t.request("/products", { headers: { Authorization: basicAuth("bob", given) } });
     assert.equal(ok.status, 200);
     await ok.body?.cancel();
     const trimmed = await t.request("/products", { headers: { Authorization: basicAuth("bob", given.trim()) } });
     assert.equal(trimmed.status, 401);
     await trimmed.body?.cancel();
-    t.db.close();
   } finally {
     await w.cleanup();
   }
@@ -142,38 +140,34 @@ Deno.test("runAdmin() reset-password prints a new password, ends the old one and
   const w = await workspace();
   try {
     const first = passwordIn((await w.run(["create-user", "carol", "--role", "admin"])).stdout);
-    let t = await w.server();
+    await using t = await w.server();
     const login = await t.request("/auth/login", {
       method: "POST",
       headers: { Authorization: basicAuth("carol", first) },
     });
     assert.equal(login.status, 200);
     const { token } = await login.json();
-    t.db.close();
-
     const res = await w.run(["reset-password", "CAROL"]);
     assert.equal(res.status, EXIT.ok, res.stderr);
     assert.match(res.stdout, /reset the password of "carol" \(id 1/);
     const second = passwordIn(res.stdout);
     assert.notEqual(second, first);
 
-    t = await w.server();
-    const old = await t.request("/auth/me", { headers: { Authorization: basicAuth("carol", first) } });
+    await using after = await w.server();
+    const old = await after.request("/auth/me", { headers: { Authorization: basicAuth("carol", first) } });
     assert.equal(old.status, 401);
     await old.body?.cancel();
-    const stale = await t.request("/auth/me", { headers: { Authorization: `Bearer ${token}` } });
+    const stale = await after.request("/auth/me", { headers: { Authorization: `Bearer ${token}` } });
     assert.equal(stale.status, 401);
     await stale.body?.cancel();
-    const fresh = await t.request("/auth/me", { headers: { Authorization: basicAuth("carol", second) } });
+    const fresh = await after.request("/auth/me", { headers: { Authorization: basicAuth("carol", second) } });
     assert.equal(fresh.status, 200);
     await fresh.body?.cancel();
-    const [row] = auditRows(t.deps, "user_updated");
+    const [row] = auditRows(after.deps, "user_updated");
     assert.equal(row?.actor, null);
     assert.equal(row?.client, "cli");
     assert.equal(row?.path, "admin reset-password");
     assert.deepEqual(JSON.parse(row!.detail), { change: "password reset", tokensRevoked: 1 });
-    t.db.close();
-
     const missing = await w.run(["reset-password", "nobody"]);
     assert.equal(missing.status, EXIT.refused);
     assert.match(missing.stderr, /No user is named "nobody"/);
@@ -212,14 +206,13 @@ Deno.test("runAdmin() disable and enable a user; disabling the last active admin
     const again = await w.run(["disable", "erin"]);
     assert.equal(again.status, EXIT.refused, "now erin is the last active admin");
 
-    const t = await w.server();
+    await using t = await w.server();
     const rows = auditRows(t.deps, "user_updated");
     assert.deepEqual(rows.map((r) => [r.actor, r.client, r.method, r.path, r.target, JSON.parse(r.detail).disabled]), [
       [null, "cli", "CLI", "admin disable", "user:2", true],
       [null, "cli", "CLI", "admin enable", "user:2", false],
       [null, "cli", "CLI", "admin disable", "user:1", true],
     ]);
-    t.db.close();
     const missing = await w.run(["enable", "nobody"]);
     assert.equal(missing.status, EXIT.refused);
     assert.match(missing.stderr, /No user is named "nobody"/);

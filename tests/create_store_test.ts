@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { getLogger } from "@logtape/logtape";
-import { captureRecords } from "../../tests/log_capture.ts";
-import { freePort } from "../../tests/e2e_helpers.ts";
-import { startRedis } from "../../tests/redis_helpers.ts";
-import { parseConfig } from "../config.ts";
-import { createRateLimitStore } from "./create_store.ts";
-import { MemoryRateLimitStore } from "./memory_store.ts";
-import { RedisRateLimitStore } from "./redis_store.ts";
+import { captureRecords } from "./log_capture.ts";
+import { freePort } from "./e2e_helpers.ts";
+import { startRedis } from "./redis_helpers.ts";
+import { parseConfig } from "../src/config.ts";
+import { createRateLimitStore } from "../src/ratelimit/create_store.ts";
+import { MemoryRateLimitStore } from "../src/ratelimit/memory_store.ts";
+import { RedisRateLimitStore } from "../src/ratelimit/redis_store.ts";
 
 Deno.test("createRateLimitStore() builds the bounded memory store by default", async () => {
   const store = await createRateLimitStore(parseConfig({ APP_RATE_LIMIT_MAX_KEYS: "150" }), getLogger(["test"]));

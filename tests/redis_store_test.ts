@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { captureRecords } from "../../tests/log_capture.ts";
+import { captureRecords } from "./log_capture.ts";
 import { getLogger } from "@logtape/logtape";
-import { startRedis, type TestRedis, waitUntil } from "../../tests/redis_helpers.ts";
-import { emissionIntervalUs, type GCRADecision, type GCRAPolicy } from "./gcra.ts";
-import { GCRA_SCRIPT_SHA, RedisRateLimitStore, type RedisStoreOptions } from "./redis_store.ts";
-import { StoreUnavailableError } from "./store.ts";
+import { startRedis, type TestRedis, waitUntil } from "./redis_helpers.ts";
+import { emissionIntervalUs, type GCRADecision, type GCRAPolicy } from "../src/ratelimit/gcra.ts";
+import { GCRA_SCRIPT_SHA, RedisRateLimitStore, type RedisStoreOptions } from "../src/ratelimit/redis_store.ts";
+import { StoreUnavailableError } from "../src/ratelimit/store.ts";
 
 const FIVE_PER_MINUTE: GCRAPolicy = { quota: 5, windowMs: 60_000 };
 

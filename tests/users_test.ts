@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { auditRows, createTestApp, problem, type TestApp, type TestUser } from "../../tests/helpers.ts";
+import { auditRows, createTestApp, problem, type TestApp, type TestUser } from "./helpers.ts";
 
 const auth = (user: TestUser) => ({ headers: { Authorization: user.basic } });
 
@@ -15,7 +15,7 @@ function rolesOf(t: TestApp, id: number): string[] {
 }
 
 Deno.test("GET /users lists users without any secret field", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin } = await admins(t);
   const res = await t.request("/users", auth(admin));
   assert.equal(res.status, 200);
@@ -34,11 +34,10 @@ Deno.test("GET /users lists users without any secret field", async () => {
   ]);
   assert.deepEqual(body.items[0].roles, ["admin"]);
   assert.equal(body.nextCursor, null);
-  t.db.close();
 });
 
 Deno.test("GET /users pages with cursors: every user exactly once, in id order, even across deletions", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin } = await admins(t);
   for (let i = 0; i < 9; i++) await t.user(`member${i}`);
   const expected = t.deps.repos.users.list(0, 1000).map((u) => u.id);
@@ -62,11 +61,10 @@ Deno.test("GET /users pages with cursors: every user exactly once, in id order, 
   assert.equal(pages, 4);
   assert.deepEqual(seen, expected);
   assert.equal(new Set(seen).size, seen.length);
-  t.db.close();
 });
 
 Deno.test("GET /users refuses a forged cursor, a bad limit and unknown parameters with 422", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin } = await admins(t);
   for (
     const query of [
@@ -85,11 +83,10 @@ Deno.test("GET /users refuses a forged cursor, a bad limit and unknown parameter
     assert.ok(Array.isArray(body.errors), query);
   }
   assert.equal(auditRows(t.deps, "input_validation_fail").length, 6);
-  t.db.close();
 });
 
 Deno.test("GET /users needs users:read: 401 anonymous with a challenge, 403 for a viewer", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { viewer } = await admins(t);
   const anonymous = await t.request("/users");
   assert.equal(anonymous.status, 401);
@@ -101,11 +98,10 @@ Deno.test("GET /users needs users:read: 401 anonymous with a challenge, 403 for 
   const [fail] = auditRows(t.deps, "authz_fail");
   assert.equal(fail?.actor, viewer.id);
   assert.equal(fail?.path, "/users");
-  t.db.close();
 });
 
 Deno.test("GET /users/:id returns the user, 404 for a missing or malformed id", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin, viewer } = await admins(t);
   const res = await t.request(`/users/${viewer.id}`, auth(admin));
   assert.equal(res.status, 200);
@@ -121,11 +117,10 @@ Deno.test("GET /users/:id returns the user, 404 for a missing or malformed id", 
   const forbidden = await t.request(`/users/${admin.id}`, auth(viewer));
   assert.equal(forbidden.status, 403);
   await problem(forbidden);
-  t.db.close();
 });
 
 Deno.test("PUT /users/:id/roles replaces the roles and records authz_change", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin, viewer } = await admins(t);
   const res = await t.json("PUT", `/users/${viewer.id}/roles`, { roles: ["editor", "viewer", "editor"] }, auth(admin));
   assert.equal(res.status, 200);
@@ -137,11 +132,10 @@ Deno.test("PUT /users/:id/roles replaces the roles and records authz_change", as
   assert.equal(row?.method, "PUT");
   assert.equal(row?.path, `/users/${viewer.id}/roles`);
   assert.deepEqual(JSON.parse(row!.detail), { roles: { from: ["viewer"], to: ["editor", "viewer"] } });
-  t.db.close();
 });
 
 Deno.test("PUT /users/:id/roles refuses bad input with 415 and 422, leaving the roles unchanged", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin, viewer } = await admins(t);
   const cases: [unknown, number, string][] = [
     [{ roles: ["nosuchrole"] }, 422, "roles"],
@@ -165,11 +159,10 @@ Deno.test("PUT /users/:id/roles refuses bad input with 415 and 422, leaving the 
   await problem(plain);
   assert.deepEqual(rolesOf(t, viewer.id), ["viewer"]);
   assert.equal(auditRows(t.deps, "authz_change").length, 0);
-  t.db.close();
 });
 
 Deno.test("PUT /users/:id/roles answers 404 for a missing user and 403 for a viewer", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin, viewer } = await admins(t);
   const missing = await t.json("PUT", "/users/999/roles", { roles: ["viewer"] }, auth(admin));
   assert.equal(missing.status, 404);
@@ -178,11 +171,10 @@ Deno.test("PUT /users/:id/roles answers 404 for a missing user and 403 for a vie
   assert.equal(forbidden.status, 403);
   await problem(forbidden);
   assert.deepEqual(rolesOf(t, viewer.id), ["viewer"]);
-  t.db.close();
 });
 
 Deno.test("PUT /users/:id/roles: nobody changes their own roles, not even an admin", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin } = await admins(t);
   await t.user("second-admin", ["admin"]);
   const res = await t.json("PUT", `/users/${admin.id}/roles`, { roles: ["viewer"] }, auth(admin));
@@ -190,11 +182,10 @@ Deno.test("PUT /users/:id/roles: nobody changes their own roles, not even an adm
   assert.match(String((await problem(res)).detail), /your own roles/);
   assert.deepEqual(rolesOf(t, admin.id), ["admin"]);
   assert.equal(auditRows(t.deps, "authz_fail").length, 1);
-  t.db.close();
 });
 
 Deno.test("the last active admin cannot be demoted (409), but can be once another admin exists", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin } = await admins(t);
   const other = await t.user("other-admin", ["editor"]);
   const refused = await t.json("PUT", `/users/${admin.id}/roles`, { roles: ["viewer"] }, auth(other));
@@ -214,11 +205,10 @@ Deno.test("the last active admin cannot be demoted (409), but can be once anothe
   const conflict = () => t.deps.services.accounts.setRoles(null, third.id, ["editor"], { client: "cli" });
   assert.throws(conflict, { kind: "conflict", message: "You cannot demote the last active admin." });
   assert.deepEqual(rolesOf(t, third.id), ["admin"]);
-  t.db.close();
 });
 
 Deno.test("demoting the last active admin through the API is a 409 problem", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("only-admin", ["admin"]);
   // A user who holds every permission through a custom role, but not the admin role.
   t.deps.services.roles.create(null, "everything", {
@@ -232,11 +222,10 @@ Deno.test("demoting the last active admin through the API is a 409 problem", asy
   assert.equal(body.type, "urn:secure-api:problem:conflict");
   assert.match(String(body.detail), /last active admin/);
   assert.deepEqual(rolesOf(t, admin.id), ["admin"]);
-  t.db.close();
 });
 
 Deno.test("POST /users/:id/disable and /enable flip the flag and record user_updated", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin, viewer } = await admins(t);
   const disabled = await t.request(`/users/${viewer.id}/disable`, { method: "POST", ...auth(admin) });
   assert.equal(disabled.status, 200);
@@ -251,11 +240,10 @@ Deno.test("POST /users/:id/disable and /enable flip the flag and record user_upd
     [admin.id, `user:${viewer.id}`, `/users/${viewer.id}/disable`, true],
     [admin.id, `user:${viewer.id}`, `/users/${viewer.id}/enable`, false],
   ]);
-  t.db.close();
 });
 
 Deno.test("POST /users/:id/disable: 404 missing, 403 self, 409 last admin, 200 with another admin", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("boss", ["admin"]);
   const missing = await t.request("/users/999/disable", { method: "POST", ...auth(admin) });
   assert.equal(missing.status, 404);
@@ -279,11 +267,10 @@ Deno.test("POST /users/:id/disable: 404 missing, 403 self, 409 last admin, 200 w
   assert.equal(ok.status, 200);
   await ok.body?.cancel();
   assert.equal(t.deps.repos.users.findById(admin.id)?.disabled, true);
-  t.db.close();
 });
 
 Deno.test("DELETE /users/:id removes the user and records user_deleted", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin, viewer } = await admins(t);
   const res = await t.request(`/users/${viewer.id}`, { method: "DELETE", ...auth(admin) });
   assert.equal(res.status, 204);
@@ -302,11 +289,10 @@ Deno.test("DELETE /users/:id removes the user and records user_deleted", async (
   assert.equal(row?.status, 204);
   assert.deepEqual(JSON.parse(row!.detail), { username: "vera", roles: ["viewer"], tokensRevoked: 0 });
   assert.equal(t.deps.audit.verify().ok, true);
-  t.db.close();
 });
 
 Deno.test("DELETE /users/:id: 403 self, 409 last admin, 204 once another admin exists", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const admin = await t.user("boss", ["admin"]);
   const self = await t.request(`/users/${admin.id}`, { method: "DELETE", ...auth(admin) });
   assert.equal(self.status, 403);
@@ -324,11 +310,10 @@ Deno.test("DELETE /users/:id: 403 self, 409 last admin, 204 once another admin e
   const ok = await t.request(`/users/${admin.id}`, { method: "DELETE", ...auth(peer) });
   assert.equal(ok.status, 204);
   assert.equal(t.deps.repos.users.findById(admin.id), undefined);
-  t.db.close();
 });
 
 Deno.test("a users:manage holder cannot disable, delete or re-role a full admin (403)", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin, viewer } = await admins(t);
   t.deps.services.roles.create(null, "helpdesk", {
     description: "",
@@ -352,16 +337,14 @@ Deno.test("a users:manage holder cannot disable, delete or re-role a full admin 
   const ok = await t.request(`/users/${viewer.id}/disable`, { method: "POST", ...auth(desk) });
   assert.equal(ok.status, 200);
   await ok.body?.cancel();
-  t.db.close();
 });
 
 Deno.test("a wrong method on a user route is a 405 problem with Allow", async () => {
-  const t = await createTestApp();
+  await using t = await createTestApp();
   const { admin, viewer } = await admins(t);
   const res = await t.json("PATCH", `/users/${viewer.id}`, { disabled: true }, auth(admin));
   assert.equal(res.status, 405);
   assert.deepEqual(res.headers.get("Allow")?.split(", ").sort(), ["DELETE", "GET", "HEAD"]);
   await problem(res);
   assert.equal(t.deps.repos.users.findById(viewer.id)?.disabled, false);
-  t.db.close();
 });
