@@ -5,7 +5,7 @@
  * longer exists.
  */
 import assert from "node:assert/strict";
-import { AUDIT_EVENTS } from "../src/audit/audit_log.ts";
+import { AUDIT_EVENTS } from "../src/audit/events.ts";
 import { AUDIT_CATEGORY } from "../src/logging.ts";
 
 const ROOT = new URL("../", import.meta.url);
