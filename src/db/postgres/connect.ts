@@ -44,7 +44,7 @@ export interface PostgresPoolOptions {
 export class PostgresConnectError extends Error {
   override name = "PostgresConnectError";
   /** What went wrong, for callers that react differently (retry on `unreachable`, stop on `credentials`). */
-  readonly kind: "unreachable" | "credentials" | "database" | "tls" | "refused";
+  readonly kind: "unreachable" | "credentials" | "database" | "tls" | "refused" | "sandbox";
 
   constructor(kind: PostgresConnectError["kind"], message: string, options?: ErrorOptions) {
     super(message, options);
@@ -198,6 +198,10 @@ export function describeConnectError(error: unknown, url: DatabaseUrl): Postgres
     return make("tls", `TLS to ${where} failed: ${TLS_REASONS[code]} (sslmode=${url.sslmode})`);
   }
   if (UNREACHABLE[code]) return make("unreachable", `${where} is unreachable: ${UNREACHABLE[code]}`);
+  // Deno's sandbox: the node:net/node:dns layer reports a refused net permission as EPERM.
+  if (code === "EPERM" || error instanceof Deno.errors.NotCapable) {
+    return make("sandbox", `${where}: the permission set does not grant net access to ${url.address}`);
+  }
   if (code === "SASL_SIGNATURE_MISMATCH") {
     return make("credentials", `${where} failed SCRAM server authentication: the server is not who it claims`);
   }
