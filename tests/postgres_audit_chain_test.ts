@@ -136,3 +136,28 @@ for (const scheme of ["advisory", "head-row", "none"] as const satisfies readonl
     }
   });
 }
+
+Deno.test("trap: under REPEATABLE READ the advisory scheme reads a stale head (it needs READ COMMITTED)", async () => {
+  // The snapshot of a REPEATABLE READ or SERIALIZABLE transaction is taken by its first
+  // statement, before the lock is granted, so the head read after the lock can be old.
+  const db = await prepareChainDatabase(pg(), PRODUCTS);
+  const [a, b, observer] = await Promise.all([openPool(db.appUrl, 1), openPool(db.appUrl, 1), openPool(db.appUrl, 1)]);
+  try {
+    const releaseA = Promise.withResolvers<void>();
+    const appendedA = Promise.withResolvers<void>();
+    const first = a.begin("isolation level repeatable read", async (tx) => {
+      const row = await appendChained(tx, "advisory", { ...EVENT, requestId: "a" });
+      appendedA.resolve();
+      await releaseA.promise;
+      return row;
+    });
+    await appendedA.promise;
+    const second = b.begin("isolation level repeatable read", (tx) => appendChained(tx, "advisory", EVENT));
+    await until("B to wait for the chain lock", async () => (await waitingForLock(observer)) > 0);
+    releaseA.resolve();
+    assert.equal((await first).seq, 1);
+    await assert.rejects(second, (error: { code?: string }) => ["23505", "40001"].includes(String(error.code)));
+  } finally {
+    await Promise.all([a.end(), b.end(), observer.end()]);
+  }
+});
