@@ -7,15 +7,18 @@
  *   deno run -P=test bench/audit_chain_pg.ts
  *
  * (The test permission set has what a throwaway cluster needs: run initdb and
- * pg_ctl, net to loopback, the temporary folder.) Each round gives every
- * scheme a fresh database and INSTANCES pools of POOL connections; the order
- * of the schemes alternates between rounds. Every run ends by verifying the
- * chain, so a fast but broken scheme cannot win. Baselines: the same product
- * update without an audit row (commits can share an fsync), and one
- * connection writing alone (no contention).
+ * pg_ctl, net to loopback, the temporary folder.) Every variant gets its own
+ * database and INSTANCES pools of POOL connections, and they take turns in
+ * short batches (INSTANCES × BATCH concurrent writes each), the order rotating
+ * every batch: the machine's background load drifts over seconds, so batches
+ * this short compare the schemes under the same conditions. Each chain is
+ * verified at the end, so a fast but broken scheme cannot win. Baselines:
+ * the same product update without an audit row (its commits can share an
+ * fsync), and one connection writing alone (no contention).
  *
- * Environment: BENCH_WRITES (per instance, default 500), BENCH_ROUNDS (default 3),
- * BENCH_INSTANCES (default 3), BENCH_POOL (connections per instance, default 5).
+ * Environment: BENCH_BATCHES (default 20), BENCH_BATCH (writes per instance per
+ * batch, default 50), BENCH_INSTANCES (default 3), BENCH_POOL (connections per
+ * instance, default 5).
  */
 import type postgres from "postgres";
 import { verifyChain } from "../src/audit/hash_chain.ts";
@@ -28,63 +31,97 @@ import {
 } from "../tests/postgres_audit_chain.ts";
 import { startPostgres, type TestPostgres } from "../tests/postgres_helpers.ts";
 
-const WRITES = Number(Deno.env.get("BENCH_WRITES") ?? 500);
-const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 3);
+const BATCHES = Number(Deno.env.get("BENCH_BATCHES") ?? 20);
+const BATCH = Number(Deno.env.get("BENCH_BATCH") ?? 50);
 const INSTANCES = Number(Deno.env.get("BENCH_INSTANCES") ?? 3);
 const POOL = Number(Deno.env.get("BENCH_POOL") ?? 5);
 const PRODUCTS = 200;
 
 type Variant = ChainScheme | "no audit row";
+const VARIANTS: readonly Variant[] = ["advisory", "head-row", "no audit row"];
 
-/** Runs `writes` per instance over `instances` pools; returns writes per second. */
-async function measure(cluster: TestPostgres, variant: Variant, instances: number, pool: number, writes: number) {
+/** One variant's database and pools, written to in timed batches. */
+interface Runner {
+  readonly variant: Variant;
+  readonly pools: postgres.Sql[];
+  /** Seconds spent in batches, and the writes they made. */
+  seconds: number;
+  writes: number;
+  /** The duration of each batch, in order. */
+  readonly batches: number[];
+}
+
+async function runner(cluster: TestPostgres, variant: Variant, instances: number, pool: number): Promise<Runner> {
   const db = await prepareChainDatabase(cluster, PRODUCTS);
   const pools = await Promise.all(Array.from({ length: instances }, () => openPool(db.appUrl, pool)));
+  return { variant, pools, seconds: 0, writes: 0, batches: [] };
+}
+
+async function batch(r: Runner, perInstance: number): Promise<void> {
+  const write = (sql: postgres.Sql, i: number) => {
+    const n = r.writes + i * perInstance;
+    const product = (n % PRODUCTS) + 1;
+    return r.variant === "no audit row"
+      ? sql`UPDATE products SET stock = stock + 1, version = version + 1 WHERE id = ${product}`
+      : auditedWrite(sql, r.variant, `i${i}`, n, product);
+  };
+  const started = performance.now();
+  await Promise.all(r.pools.flatMap((sql, i) => Array.from({ length: perInstance }, () => write(sql, i))));
+  const seconds = (performance.now() - started) / 1000;
+  r.seconds += seconds;
+  r.batches.push(seconds);
+  r.writes += r.pools.length * perInstance;
+}
+
+async function finish(r: Runner): Promise<void> {
   try {
-    const write = (sql: postgres.Sql, i: number, n: number) => {
-      const product = ((i * writes + n) % PRODUCTS) + 1;
-      return variant === "no audit row"
-        ? sql`UPDATE products SET stock = stock + 1, version = version + 1 WHERE id = ${product}`
-        : auditedWrite(sql, variant, `i${i}`, n, product);
-    };
-    const started = performance.now();
-    await Promise.all(pools.flatMap((sql, i) => Array.from({ length: writes }, (_, n) => write(sql, i, n))));
-    const seconds = (performance.now() - started) / 1000;
-    if (variant !== "no audit row") {
-      const result = verifyChain(await readChain(pools[0]!));
-      if (!result.ok || result.checked !== instances * writes) {
-        throw new Error(`${variant}: the chain does not verify: ${JSON.stringify(result)}`);
+    if (r.variant !== "no audit row") {
+      const result = verifyChain(await readChain(r.pools[0]!));
+      if (!result.ok || result.checked !== r.writes) {
+        throw new Error(`${r.variant}: the chain does not verify: ${JSON.stringify(result)}`);
       }
     }
-    return (instances * writes) / seconds;
   } finally {
-    await Promise.all(pools.map((sql) => sql.end({ timeout: 1 })));
+    await Promise.all(r.pools.map((sql) => sql.end({ timeout: 1 })));
   }
+}
+
+/** Runs every variant in rotating batches; returns the runners with their timings. */
+async function compare(cluster: TestPostgres, instances: number, pool: number, perInstance: number) {
+  const runners = await Promise.all(VARIANTS.map((v) => runner(cluster, v, instances, pool)));
+  try {
+    for (let k = 0; k < BATCHES; k++) {
+      const rotated = [...runners.slice(k % runners.length), ...runners.slice(0, k % runners.length)];
+      for (const r of k % 2 === 0 ? rotated : rotated.toReversed()) await batch(r, perInstance);
+    }
+  } finally {
+    for (const r of runners) await finish(r);
+  }
+  return runners;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-await using cluster = await startPostgres({ durable: true, maxConnections: Math.max(60, INSTANCES * POOL + 10) });
-const schemes: ChainScheme[] = ["advisory", "head-row"];
-const concurrent = new Map<Variant, number[]>();
-const alone = new Map<Variant, number[]>();
-for (let round = 1; round <= ROUNDS; round++) {
-  const order: Variant[] = round % 2 === 1 ? [...schemes, "no audit row"] : ["no audit row", ...schemes.toReversed()];
-  for (const variant of order) {
-    const rate = await measure(cluster, variant, INSTANCES, POOL, WRITES);
-    concurrent.set(variant, [...concurrent.get(variant) ?? [], rate]);
-    const serial = await measure(cluster, variant, 1, 1, Math.ceil(WRITES / 2));
-    alone.set(variant, [...alone.get(variant) ?? [], serial]);
-    console.log(`round ${round} ${variant}: ${rate.toFixed(0)}/s concurrent, ${serial.toFixed(0)}/s alone`);
-  }
-}
+await using cluster = await startPostgres({ durable: true, maxConnections: Math.max(60, 3 * INSTANCES * POOL + 10) });
+const concurrent = await compare(cluster, INSTANCES, POOL, BATCH);
+const alone = await compare(cluster, 1, 1, Math.ceil(BATCH / 2));
 
 console.log(
-  `\nmedian of ${ROUNDS} rounds, ${INSTANCES} instances x ${POOL} connections x ${WRITES} writes, durable cluster:`,
+  `${BATCHES} rotating batches per variant, durable cluster; concurrent: ${INSTANCES} instances x ${POOL} ` +
+    `connections x ${BATCH} writes per batch; alone: 1 connection x ${Math.ceil(BATCH / 2)} writes per batch`,
 );
 console.log("variant        | concurrent writes/s | one connection writes/s");
-for (const variant of ["advisory", "head-row", "no audit row"] as const) {
-  const c = median(concurrent.get(variant)!);
-  const s = median(alone.get(variant)!);
-  console.log(`${variant.padEnd(14)} | ${c.toFixed(0).padStart(19)} | ${s.toFixed(0).padStart(23)}`);
+for (const [i, variant] of VARIANTS.entries()) {
+  const c = concurrent[i]!.writes / concurrent[i]!.seconds;
+  const a = alone[i]!.writes / alone[i]!.seconds;
+  console.log(`${variant.padEnd(14)} | ${c.toFixed(0).padStart(19)} | ${a.toFixed(0).padStart(23)}`);
+}
+for (const [label, runners] of [["concurrent", concurrent], ["alone", alone]] as const) {
+  // Paired: batch k of one scheme against batch k of the other, run moments apart.
+  const ratios = runners[1]!.batches.map((headRow, k) => headRow / runners[0]!.batches[k]!);
+  const ahead = ratios.filter((r) => r > 1).length;
+  console.log(
+    `${label}: advisory/head-row throughput per batch pair: median ${median(ratios).toFixed(2)}, ` +
+      `advisory ahead in ${ahead} of ${ratios.length}`,
+  );
 }

@@ -155,67 +155,22 @@ function makeUrl(port: number, role: TestRole, database: string, params: Record<
 }
 
 async function makeCertificates(dir: string): Promise<{ ca: string; wrongCa: string; cert: string; key: string }> {
-  const caArgs = (name: string) => [
-    "req",
-    "-x509",
-    "-new",
-    "-nodes",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-keyout",
-    `${dir}/${name}.key`,
-    "-out",
-    `${dir}/${name}.crt`,
-    "-days",
-    "2",
-    "-subj",
-    `/CN=secure-api ${name}`,
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-  ];
-  await mustRun("openssl", caArgs("test-ca"));
-  await mustRun("openssl", caArgs("wrong-ca"));
-  await mustRun("openssl", [
-    "req",
-    "-new",
-    "-nodes",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-keyout",
-    `${dir}/server.key`,
-    "-out",
-    `${dir}/server.csr`,
-    "-subj",
-    "/CN=localhost",
-  ]);
+  // Every argument is free of spaces, so each command reads as one line.
+  const openssl = (command: string) => mustRun("openssl", command.trim().split(/\s+/));
+  const newKey = "-nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256";
+  for (const ca of ["test-ca", "wrong-ca"]) {
+    await openssl(`req -x509 -new ${newKey} -keyout ${dir}/${ca}.key -out ${dir}/${ca}.crt -days 2
+      -subj /CN=secure-api-${ca} -addext basicConstraints=critical,CA:TRUE
+      -addext keyUsage=critical,keyCertSign,cRLSign`);
+  }
+  await openssl(`req -new ${newKey} -keyout ${dir}/server.key -out ${dir}/server.csr -subj /CN=localhost`);
   await Deno.writeTextFile(
     `${dir}/server.ext`,
     "subjectAltName=DNS:localhost\nbasicConstraints=critical,CA:FALSE\n" +
       "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
   );
-  await mustRun("openssl", [
-    "x509",
-    "-req",
-    "-in",
-    `${dir}/server.csr`,
-    "-CA",
-    `${dir}/test-ca.crt`,
-    "-CAkey",
-    `${dir}/test-ca.key`,
-    "-CAcreateserial",
-    "-out",
-    `${dir}/server.crt`,
-    "-days",
-    "2",
-    "-extfile",
-    `${dir}/server.ext`,
-  ]);
+  await openssl(`x509 -req -in ${dir}/server.csr -CA ${dir}/test-ca.crt -CAkey ${dir}/test-ca.key
+    -CAcreateserial -out ${dir}/server.crt -days 2 -extfile ${dir}/server.ext`);
   await Deno.chmod(`${dir}/server.key`, 0o600);
   return {
     ca: `${dir}/test-ca.crt`,
