@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { freePort } from "../../../tests/e2e_helpers.ts";
 import { type TestRole, usePostgres } from "../../../tests/postgres_helpers.ts";
-import { connectPostgres, PostgresConnectError, type PostgresPoolOptions } from "./connect.ts";
+import { connectPostgres, describeConnectError, PostgresConnectError, type PostgresPoolOptions } from "./connect.ts";
 import { parseDatabaseUrl } from "./url.ts";
 
 const pg = usePostgres({ tls: true });
@@ -242,4 +242,22 @@ Deno.test("server notices go to onNotice, not to the console", async () => {
     await sql`DO $$ BEGIN RAISE NOTICE 'hello from the server'; END $$`;
   }, { onNotice: (notice) => notices.push(String(notice.message)) });
   assert.deepEqual(notices, ["hello from the server"]);
+});
+
+Deno.test("a pool whose server restarts fails while it is down and recovers by itself", async () => {
+  const db = await pg().createDatabase();
+  await withPool(db.appUrl, async (sql) => {
+    assert.equal((await sql`SELECT 1::int8 AS v`)[0]!.v, 1);
+    await pg().stop();
+    try {
+      const error = await sql`SELECT 1 AS v`.catch((e: unknown) => e);
+      assert.ok(error instanceof Error, "a query while the server is down fails");
+      const described = describeConnectError(error, parseDatabaseUrl(db.appUrl));
+      assert.equal(described.kind, "unreachable", described.message);
+    } finally {
+      await pg().start();
+    }
+    assert.equal((await sql`SELECT 2::int8 AS v`)[0]!.v, 2, "the same pool works again");
+    assert.equal((await pg().admin`SELECT 3::int AS v`)[0]!.v, 3, "and so does the harness's own connection");
+  });
 });
