@@ -74,48 +74,51 @@ function checksum(sql: string): string {
 /**
  * Applies the migrations not yet recorded. Returns the names applied now.
  * A failing migration rolls back entirely and leaves the database as it was.
+ *
+ * Safe when several processes start on one file at once: whether a
+ * migration is applied is decided inside the `BEGIN IMMEDIATE` transaction
+ * that applies it, i.e. under SQLite's write lock. (Reading the applied list
+ * once, before taking the lock, let two processes both see a fresh file and
+ * the second fail with "table users already exists".)
  */
 export function migrate(db: Database, migrations: readonly Migration[], options: MigrateOptions = {}): string[] {
   const { clock = Date.now, acceptedEarlier = ACCEPTED_EARLIER_CHECKSUMS } = options;
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version    INTEGER PRIMARY KEY,
-    name       TEXT NOT NULL,
-    checksum   TEXT NOT NULL,
-    applied_at TEXT NOT NULL
-  ) STRICT`);
-  const applied = new Map(
-    db.prepare("SELECT version, name, checksum FROM schema_migrations").all<
-      { version: number; name: string; checksum: string }
-    >().map((row) => [row.version, row]),
+  db.tx(() =>
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    INTEGER PRIMARY KEY,
+      name       TEXT NOT NULL,
+      checksum   TEXT NOT NULL,
+      applied_at TEXT NOT NULL
+    ) STRICT`)
   );
+  const recorded = db.prepare("SELECT name, checksum FROM schema_migrations WHERE version = :version");
   const record = db.prepare(
     "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (:version, :name, :checksum, :at)",
   );
   const done: string[] = [];
   for (const migration of migrations) {
-    const previous = applied.get(migration.version);
-    if (previous) {
-      const now = checksum(migration.sql);
-      const accepted = [now, ...(acceptedEarlier[migration.version]?.[now] ?? [])];
-      if (!accepted.includes(previous.checksum)) {
-        throw new MigrationError(`${migration.name} was changed after it was applied`);
-      }
-      continue;
-    }
+    const sum = checksum(migration.sql);
+    let applied: boolean;
     try {
-      db.tx(() => {
+      // Check and apply under one write lock: another process may have applied it meanwhile.
+      applied = db.tx(() => {
+        const previous = recorded.get<{ name: string; checksum: string }>({ version: migration.version });
+        if (previous) {
+          const accepted = [sum, ...(acceptedEarlier[migration.version]?.[sum] ?? [])];
+          if (!accepted.includes(previous.checksum)) {
+            throw new MigrationError(`${migration.name} was changed after it was applied`);
+          }
+          return false;
+        }
         db.exec(migration.sql);
-        record.run({
-          version: migration.version,
-          name: migration.name,
-          checksum: checksum(migration.sql),
-          at: isoNow(clock),
-        });
+        record.run({ version: migration.version, name: migration.name, checksum: sum, at: isoNow(clock) });
+        return true;
       });
     } catch (error) {
+      if (error instanceof MigrationError) throw error;
       throw new MigrationError(`${migration.name} failed: ${(error as Error).message}`, { cause: error });
     }
-    done.push(migration.name);
+    if (applied) done.push(migration.name);
   }
   return done;
 }

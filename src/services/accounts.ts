@@ -90,6 +90,22 @@ export class Accounts {
     ctx: AuditContext,
     roles: readonly string[] = [DEFAULT_ROLE],
   ): Promise<PublicUser> {
+    return (await this.#create(username, password, ctx, roles, false))!;
+  }
+
+  /**
+   * {@link create}, and with `onlyIfNoUsers` nothing (null) when any user
+   * exists at the moment of writing: decided inside the write transaction, so
+   * of several processes bootstrapping one fresh database exactly one creates
+   * the admin and the others see it and step back.
+   */
+  async #create(
+    username: string,
+    password: string,
+    ctx: AuditContext,
+    roles: readonly string[],
+    onlyIfNoUsers: boolean,
+  ): Promise<PublicUser | null> {
     // The register schema checks this too; the CLI reaches here without it, and a name the
     // authenticator refuses (spaces, Unicode look-alikes, control characters) would make an
     // account nobody can log in to and a confusing line in the audit log.
@@ -105,6 +121,7 @@ export class Accounts {
     const audit = this.#audit;
     try {
       const id = db.tx(() => {
+        if (onlyIfNoUsers && users.count() > 0) return null;
         const now = this.#now();
         const id = users.create(username, hash, now);
         users.setRoles(id, roles, now);
@@ -117,7 +134,7 @@ export class Accounts {
         });
         return id;
       });
-      return this.view(id);
+      return id === null ? null : this.view(id);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ApiError("conflict", "That username is taken.");
       throw error;
@@ -272,11 +289,14 @@ export class Accounts {
    * password (to print once) when none was configured, else null.
    */
   async bootstrapAdmin(username: string, password: string | null, ctx: AuditContext): Promise<string | null> {
-    if (this.#users.count() > 0) return null;
+    if (this.#users.count() > 0) return null; // the common case, without hashing; decided again below
     let chosen = password ?? generatePassword();
     while (password === null && passwordProblem(chosen, username)) chosen = generatePassword();
-    await this.create(username, chosen, ctx, [ADMIN_ROLE]);
-    return password === null ? chosen : null;
+    // Another process may bootstrap the same fresh database meanwhile: the "no user yet" check
+    // is repeated under the write lock, and only the process that created the admin reports
+    // a password (one that was never stored would lock the operator out).
+    const created = await this.#create(username, chosen, ctx, [ADMIN_ROLE], true);
+    return created !== null && password === null ? chosen : null;
   }
 
   #requireRolesExist(roles: readonly string[]): void {
