@@ -7,6 +7,13 @@
 import { z } from "zod";
 import { USERNAME_PATTERN, USERNAME_RULE } from "./auth/username.ts";
 import { type CIDR, parseCIDR } from "./net/ip.ts";
+// --- connection guard: its variables live in src/net/connection_config.ts ---
+import {
+  CONNECTION_VARIABLES,
+  type ConnectionConfig,
+  connectionConfigOf,
+  connectionSchema,
+} from "./net/connection_config.ts";
 
 /** PBKDF2 iterations below this are refused in production (OWASP 2023, ASVS 5.0 appendix C). */
 export const MIN_PRODUCTION_ITERATIONS = 600_000;
@@ -61,6 +68,9 @@ export interface Config {
   readonly kdfQueue: number;
   /** `APP_SHUTDOWN_TIMEOUT_MS` (default 10000): how long in-flight requests may finish after SIGTERM. */
   readonly shutdownTimeoutMs: number;
+  // --- connection guard ---
+  /** The connection guard, caps and deadlines (`APP_CONNECTION_GUARD`, `APP_MAX_CONNECTIONS*`, `APP_*_TIMEOUT_MS`). */
+  readonly connections: ConnectionConfig;
 }
 
 /** Thrown by {@link parseConfig}; its message is one line naming the variable. */
@@ -92,6 +102,8 @@ export const CONFIG_VARIABLES = [
   "APP_KDF_CONCURRENCY",
   "APP_KDF_QUEUE",
   "APP_SHUTDOWN_TIMEOUT_MS",
+  // --- connection guard ---
+  ...CONNECTION_VARIABLES,
 ] as const;
 
 const optionalText = z.string().trim().min(1).optional();
@@ -190,6 +202,8 @@ const schema = z.object({
   APP_KDF_CONCURRENCY: integer(1, 256, Math.max(1, navigator.hardwareConcurrency ?? 1)),
   APP_KDF_QUEUE: integer(0, 100_000, 64),
   APP_SHUTDOWN_TIMEOUT_MS: integer(0, 600_000, 10_000),
+  // --- connection guard ---
+  ...connectionSchema,
 });
 
 function deepFreeze<T>(value: T): T {
@@ -234,6 +248,9 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       );
     }
   }
+  // --- connection guard ---
+  const connections = connectionConfigOf(v, v.APP_PORT);
+  if (typeof connections === "string") throw new ConfigError(connections);
   const store = v.APP_RATE_LIMIT_STORE === "memory"
     ? { kind: "memory" as const }
     : { kind: "redis" as const, url: v.APP_RATE_LIMIT_STORE };
@@ -261,6 +278,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     kdfConcurrency: v.APP_KDF_CONCURRENCY,
     kdfQueue: v.APP_KDF_QUEUE,
     shutdownTimeoutMs: v.APP_SHUTDOWN_TIMEOUT_MS,
+    connections,
   };
   return deepFreeze(config);
 }

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { ConfigError, parseConfig } from "../config.ts";
+
+Deno.test("connection settings: the guard is on by default, with documented caps and deadlines", () => {
+  assert.deepEqual(parseConfig({}).connections, {
+    guard: true,
+    guardPort: 8444,
+    maxConnections: null,
+    maxConnectionsPerClient: 64,
+    handshakeTimeoutMs: 10_000,
+    idleTimeoutMs: 30_000,
+    requestTimeoutMs: 30_000,
+  });
+});
+
+Deno.test("connection settings: every variable is read, and off turns the guard off", () => {
+  const connections = parseConfig({
+    APP_CONNECTION_GUARD: "off",
+    APP_CONNECTION_GUARD_PORT: "9444",
+    APP_MAX_CONNECTIONS: "5000",
+    APP_MAX_CONNECTIONS_PER_CLIENT: "8",
+    APP_HANDSHAKE_TIMEOUT_MS: "1000",
+    APP_IDLE_TIMEOUT_MS: "2000",
+    APP_REQUEST_TIMEOUT_MS: "3000",
+  }).connections;
+  assert.deepEqual(connections, {
+    guard: false,
+    guardPort: 9444,
+    maxConnections: 5000,
+    maxConnectionsPerClient: 8,
+    handshakeTimeoutMs: 1000,
+    idleTimeoutMs: 2000,
+    requestTimeoutMs: 3000,
+  });
+  assert.ok(Object.isFrozen(connections));
+});
+
+Deno.test("connection settings: bad values stop the start with one line naming the variable", () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ APP_CONNECTION_GUARD: "maybe" }, /^APP_CONNECTION_GUARD: /],
+    [{ APP_MAX_CONNECTIONS_PER_CLIENT: "0" }, /^APP_MAX_CONNECTIONS_PER_CLIENT: must be at least 1/],
+    [{ APP_IDLE_TIMEOUT_MS: "10" }, /^APP_IDLE_TIMEOUT_MS: must be at least 100/],
+    [{ APP_MAX_CONNECTIONS: "-5" }, /^APP_MAX_CONNECTIONS: must be a whole number/],
+    [{ APP_PORT: "9000", APP_CONNECTION_GUARD_PORT: "9000" }, /^APP_CONNECTION_GUARD_PORT: must differ from APP_PORT/],
+  ];
+  for (const [env, message] of cases) {
+    assert.throws(
+      () => parseConfig(env),
+      (error: unknown) => error instanceof ConfigError && message.test(error.message),
+    );
+  }
+  assert.equal(
+    parseConfig({ APP_PORT: "9000", APP_CONNECTION_GUARD_PORT: "9000", APP_CONNECTION_GUARD: "off" }).port,
+    9000,
+  );
+});
