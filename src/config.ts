@@ -249,7 +249,11 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     }
   }
   // --- connection guard ---
-  const connections = connectionConfigOf(v, v.APP_PORT);
+  const connections = connectionConfigOf(v, {
+    publicPort: v.APP_PORT,
+    production: v.APP_ENV === "production",
+    proxied: v.APP_TRUST_PROXY.length > 0,
+  });
   if (typeof connections === "string") throw new ConfigError(connections);
   const store = v.APP_RATE_LIMIT_STORE === "memory"
     ? { kind: "memory" as const }

@@ -52,14 +52,29 @@ export const connectionSchema = {
 
 type Parsed = z.infer<z.ZodObject<typeof connectionSchema>>;
 
+/** What the connection settings are checked against. */
+export interface ConnectionContext {
+  /** `APP_PORT`. */
+  publicPort: number;
+  production: boolean;
+  /** True when `APP_TRUST_PROXY` names a proxy. */
+  proxied: boolean;
+}
+
 /**
  * Builds the {@link ConnectionConfig} from the parsed fields, or returns a
  * one-line problem (`VARIABLE: message`) for `src/config.ts` to raise.
+ * Production refuses the guard off with no proxy trusted: that is
+ * `Deno.serve` facing the network with nothing bounding its connections.
  */
-export function connectionConfigOf(parsed: Parsed, publicPort: number): ConnectionConfig | string {
+export function connectionConfigOf(parsed: Parsed, context: ConnectionContext): ConnectionConfig | string {
   const guard = parsed.APP_CONNECTION_GUARD === "on";
-  if (guard && parsed.APP_CONNECTION_GUARD_PORT === publicPort) {
+  if (guard && parsed.APP_CONNECTION_GUARD_PORT === context.publicPort) {
     return "APP_CONNECTION_GUARD_PORT: must differ from APP_PORT (the guard listens there)";
+  }
+  if (!guard && context.production && !context.proxied) {
+    return "APP_CONNECTION_GUARD: off in production only behind a proxy that bounds connections " +
+      "(deploy/haproxy.cfg), named in APP_TRUST_PROXY";
   }
   return {
     guard,

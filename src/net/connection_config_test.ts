@@ -54,3 +54,16 @@ Deno.test("connection settings: bad values stop the start with one line naming t
     9000,
   );
 });
+
+Deno.test("connection settings: production refuses the guard off unless a proxy in front is trusted", () => {
+  const production = { APP_ENV: "production", APP_TLS_CERT: "certs/c.pem", APP_TLS_KEY: "certs/k.pem" };
+  assert.throws(
+    () => parseConfig({ ...production, APP_CONNECTION_GUARD: "off" }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      /^APP_CONNECTION_GUARD: off in production only behind a proxy/.test(error.message),
+  );
+  const behindProxy = parseConfig({ ...production, APP_CONNECTION_GUARD: "off", APP_TRUST_PROXY: "10.0.0.5" });
+  assert.equal(behindProxy.connections.guard, false);
+  assert.equal(parseConfig({ APP_CONNECTION_GUARD: "off" }).connections.guard, false, "development: allowed");
+});
