@@ -46,7 +46,9 @@ let loop: AcceptLoop | null = null;
 function start(message: GuardStartMessage): void {
   let listener: Deno.TcpListener;
   try {
-    listener = Deno.listen({ hostname: message.hostname, port: message.port, transport: "tcp" });
+    // Plain TCP, but never plain HTTP: every byte goes to Deno.serve on loopback, which has the cert and key
+    // and answers anything that is not TLS 1.2/1.3 with an alert (tests/tls_test.ts runs through this listener).
+    listener = Deno.listen({ hostname: message.hostname, port: message.port, transport: "tcp" }); // nosemgrep: deno-serve-without-tls
   } catch (error) {
     post({ type: "listen-failed", error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     return;
