@@ -92,8 +92,8 @@ export function connectionEvents(options: ConnectionEventsOptions): ConnectionEv
         case "accept-recovered":
           log.info("accepting connections again after {ms} ms ({failures} failed accepts)", { ...event });
           return;
-        case "backend-failed":
-          log.error("the guard cannot reach the HTTPS server behind it: {error} ({failures} connections dropped)", {
+        case "connection-failed":
+          log.error("the guard could not relay a connection to the HTTPS server: {error} ({failures} dropped)", {
             ...event,
           });
           return;

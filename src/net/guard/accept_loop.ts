@@ -26,12 +26,12 @@ import { type CloseReason, type Deadlines, relay, type RelayedConnection, type S
 /** A connection as the loop needs it. */
 export type GuardConn = Stream & { readonly remoteAddr: Deno.Addr; readonly localAddr: Deno.Addr };
 
-/** What the loop tells its owner; refusals and backend failures at most once per key and interval. */
+/** What the loop tells its owner; refusals and failed relays at most once per key and interval. */
 export type GuardEvent =
   | { kind: "refused"; limit: "per-client" | "total"; client: string; max: number; refused: number }
   | { kind: "accept-failed"; error: string }
   | { kind: "accept-recovered"; failures: number; ms: number }
-  | { kind: "backend-failed"; error: string; failures: number };
+  | { kind: "connection-failed"; error: string; failures: number };
 
 /** Options for {@link startAcceptLoop}. */
 export interface AcceptLoopOptions {
@@ -160,52 +160,64 @@ export function startAcceptLoop(options: AcceptLoopOptions): AcceptLoop {
     }
   };
 
-  let backendFailures = 0;
-  const serve = async (client: GuardConn, key: string, exempt: boolean) => {
-    const peer = client.remoteAddr as Deno.NetAddr;
-    let backend: GuardConn;
-    try {
-      backend = await connect();
-    } catch (error) {
-      counter.release(key, exempt);
-      closeQuietly(client);
-      backendFailures++;
-      if (throttle("backend", now()) !== null) {
-        report({ kind: "backend-failed", error: describe(error), failures: backendFailures });
-        backendFailures = 0;
-      }
-      return;
-    }
+  /** Connects to the server, records the client under the source port, relays until both sides are closed. */
+  const relayToBackend = async (client: GuardConn, address: string) => {
+    const backend = await connect();
     const port = (backend.localAddr as Deno.NetAddr).port;
+    try {
+      peers.set(port, address, (client.remoteAddr as Deno.NetAddr).port);
+    } catch (error) {
+      closeQuietly(backend);
+      throw error;
+    }
     releasedAt[port] = -Infinity;
-    peers.set(port, peer.hostname, peer.port);
     for (const conn of [client, backend]) (conn as Partial<Deno.TcpConn>).setNoDelay?.(true);
     const relayed = relay(client, backend, { deadlines, now });
     open.add(relayed);
     const reason = await relayed.done;
     open.delete(relayed);
     closed[reason]++;
-    counter.release(key, exempt);
     const at = now();
     releasedAt[port] = at;
     released.push({ port, at });
   };
 
+  let failedConnections = 0;
+  /** Never throws: whatever fails, the client is closed and its slot returned. */
+  const serve = async (client: GuardConn, address: string, key: string, exempt: boolean) => {
+    try {
+      await relayToBackend(client, address);
+    } catch (error) {
+      closeQuietly(client);
+      failedConnections++;
+      if (throttle("connection-failed", now()) !== null) {
+        report({ kind: "connection-failed", error: describe(error), failures: failedConnections });
+        failedConnections = 0;
+      }
+    } finally {
+      counter.release(key, exempt);
+    }
+  };
+
   const admit = (client: GuardConn) => {
-    const peer = client.remoteAddr as Deno.NetAddr;
-    const ip = parsePeer(peer.hostname);
-    const key = ip ? clientKeyOf(ip) : peer.hostname;
-    const exempt = ip !== null && trustedProxies.some((cidr) => cidrContains(cidr, ip));
+    const ip = parsePeer((client.remoteAddr as Deno.NetAddr).hostname ?? "");
+    if (ip === null) {
+      closeQuietly(client); // a peer that is not an IP address (never from TCP) cannot be attributed: refused
+      return;
+    }
+    const address = formatIP(ip);
+    const key = clientKeyOf(ip);
+    const exempt = trustedProxies.some((cidr) => cidrContains(cidr, ip));
     const admission = counter.acquire(key, exempt);
     if (admission === "admitted") {
-      void serve(client, key, exempt);
+      void serve(client, address, key, exempt);
       return;
     }
     closeQuietly(client);
     const refused = throttle(`${admission}\n${admission === "total" ? "" : key}`, now());
     if (refused !== null) {
       const max = admission === "total" ? limits.maxTotal : limits.maxPerClient;
-      report({ kind: "refused", limit: admission, client: ip ? formatIP(ip) : peer.hostname, max, refused });
+      report({ kind: "refused", limit: admission, client: address, max, refused });
     }
   };
 

@@ -185,3 +185,17 @@ Deno.test("accept loop: stop() closes the listener and ends the loop; open conne
   loop.abortAll();
   assert.equal(await client.ended(), "eof");
 });
+
+Deno.test("accept loop: when the server behind cannot be reached the client is closed, its slot freed, the failure reported once", async () => {
+  const { loop, events, connect } = setup(
+    { connectBackend: () => Promise.reject(new Deno.errors.ConnectionRefused("Connection refused (os error 111)")) },
+    { maxTotal: 1, maxPerClient: 1 },
+  );
+  assert.equal(await connect("192.0.2.1").ended(), "eof");
+  assert.equal(await connect("192.0.2.1").ended(), "eof", "the slot of the failed connection was returned");
+  await until(() => events.length > 0, "a report");
+  assert.deepEqual(events, [
+    { kind: "connection-failed", error: "ConnectionRefused: Connection refused (os error 111)", failures: 1 },
+  ]);
+  assert.equal(loop.open, 0);
+});
