@@ -15,9 +15,16 @@
  * shows both and their mean, requests/s relative to direct, and the CPU time
  * (user + system, all threads, from /proc) each process spent per request.
  *
+ * Then the same cached users under the attack of the issue that motivated
+ * the guard: 1,000 bare connections from another address (127.0.0.2), each
+ * reopened 500 ms after the server closes it. The servers run with
+ * `ulimit -n 1024`, as in the report, and both front ends with their default
+ * per-client cap (64), which wrk's 50 connections fit.
+ *
  * Environment: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (default 50), BENCH_THREADS (default 2).
  */
 import { freePort, projectCopy, type ServerProcess, startServer } from "../tests/e2e_helpers.ts";
+import { connectionFlood } from "../tests/connection_attacks.ts";
 import { requireHaproxy, startProxy } from "../tests/haproxy_helpers.ts";
 import { basic, ensureWrk, type Result, wrk } from "./http.ts";
 
@@ -26,6 +33,8 @@ const USER_PASSWORD = "benchmark user passphrase";
 const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 50);
 const THREADS = Number(Deno.env.get("BENCH_THREADS") ?? 2);
 const DURATION = Deno.env.get("BENCH_DURATION") ?? "10s";
+/** The open-file limit of the servers, as on the machine where the attack was reported. */
+const FILE_LIMIT = 1024;
 
 /**
  * CPU seconds (user + system, every thread) a process has used so far. Read by `cat`: Deno refuses
@@ -45,6 +54,7 @@ async function serve(guard: boolean): Promise<ServerProcess> {
   return await startServer({
     dir,
     port,
+    fileLimit: FILE_LIMIT,
     args: ["run", "-P=server", `--allow-net=127.0.0.1:${port}`, "main.ts"],
     env: {
       APP_PORT: String(port),
@@ -86,6 +96,8 @@ interface Mode {
   url: string;
   /** Processes whose CPU time counts for this mode. */
   pids: number[];
+  /** An HTTP client trusting the certificate this mode presents. */
+  client: Deno.HttpClient;
 }
 
 interface Measurement extends Result {
@@ -106,7 +118,7 @@ async function main(): Promise<void> {
   const direct = await serve(false);
   const guarded = await serve(true);
   const proxy = await startProxy(haproxyBinary, direct, {
-    HAPROXY_MAX_CONN_PER_CLIENT: "100000",
+    HAPROXY_MAX_CONN_PER_CLIENT: "64",
     HAPROXY_TIMEOUT_CLIENT: "30s",
     HAPROXY_TIMEOUT_REQUEST: "10s",
     HAPROXY_TIMEOUT_KEEP_ALIVE: "30s",
@@ -116,12 +128,13 @@ async function main(): Promise<void> {
     const guardedPath = await seed(guarded);
     const headers = { Authorization: basic("bencher", USER_PASSWORD), "X-Forwarded-For": "10.0.0.1" };
     const modes: Mode[] = [
-      { name: "direct", url: `${direct.origin}${directPath}`, pids: [direct.process.pid] },
-      { name: "guard", url: `${guarded.origin}${guardedPath}`, pids: [guarded.process.pid] },
+      { name: "direct", url: `${direct.origin}${directPath}`, pids: [direct.process.pid], client: direct.client },
+      { name: "guard", url: `${guarded.origin}${guardedPath}`, pids: [guarded.process.pid], client: guarded.client },
       {
         name: "haproxy",
         url: `https://localhost:${proxy.port}${directPath}`,
         pids: [proxy.pid, direct.process.pid],
+        client: direct.client, // haproxy presents the same development certificate
       },
     ];
     // Warm the credential caches, the JIT and haproxy's connection pool.
@@ -152,8 +165,36 @@ async function main(): Promise<void> {
       "CPU µs/request: the server process (all threads, the guard's Worker included); for haproxy, haproxy + server.",
     ];
     console.log(lines.join("\n"));
+
+    // Cached users while an attacker holds and reopens idle connections from another address.
+    const flooded: Record<string, { rps: number; p99ms: number; non2xx: number; opened: number; alive: boolean }> = {};
+    for (const mode of modes) {
+      const port = Number(new URL(mode.url).port);
+      const flood = connectionFlood(port, { from: "127.0.0.2", sockets: 1000, reopenMs: 500 });
+      await new Promise((resolve) => setTimeout(resolve, 3_000)); // the flood reaches its steady state
+      const result = await wrk(`${mode.name} under a connection flood`, mode.url, { headers });
+      flood.stop();
+      const alive = await fetch(new URL("/health", mode.url), { client: mode.client })
+        .then((r) => (r.body?.cancel(), r.ok), () => false);
+      flooded[mode.name] = { ...result, opened: flood.opened, alive };
+      await new Promise((resolve) => setTimeout(resolve, 2_000)); // let the refused sockets drain
+    }
+    const floodLines = [
+      "",
+      `Cached users during a flood of 1,000 idle connections from 127.0.0.2, each reopened 500 ms after it is closed ` +
+      `(servers under ulimit -n ${FILE_LIMIT}):`,
+      "",
+      "| mode | req/s | vs unloaded | p99 ms | non-2xx | flood connections opened | new requests served after |",
+      "|---|---:|---:|---:|---:|---:|---|",
+      ...Object.entries(flooded).map(([name, r]) =>
+        `| ${name} | ${r.rps.toFixed(0)} | ${(r.rps / mean(name, (m) => m.rps) * 100).toFixed(0)}% | ${
+          r.p99ms.toFixed(2)
+        } | ${r.non2xx} | ${r.opened} | ${r.alive ? "yes" : "NO"} |`
+      ),
+    ];
+    console.log(floodLines.join("\n"));
     await Deno.mkdir("reports", { recursive: true });
-    await Deno.writeTextFile("reports/bench-connections.json", JSON.stringify(runs, null, 2));
+    await Deno.writeTextFile("reports/bench-connections.json", JSON.stringify({ runs, flooded }, null, 2));
   } finally {
     await proxy.stop();
     for (const server of [direct, guarded]) {

@@ -225,3 +225,58 @@ export async function checkDeadlines(t: Deno.TestContext, target: Target): Promi
     conn.close();
   });
 }
+
+/** A running {@link connectionFlood}. */
+export interface ConnectionFlood {
+  /** Connections opened so far (accepted by the kernel, whatever the server did with them). */
+  readonly opened: number;
+  /** Closes every socket and stops reopening. */
+  stop(): void;
+}
+
+/**
+ * Keeps `sockets` bare TCP connections open against `port` from `from` (a
+ * loopback address): each one, once the server closes it, is reopened
+ * `reopenMs` later. Nothing is ever sent. This is the idle-connection attack
+ * at a steady rate the attacker chooses (at most `sockets / reopenMs` per ms).
+ */
+export function connectionFlood(
+  port: number,
+  options: { from: string; sockets: number; reopenMs: number },
+): ConnectionFlood {
+  const open = new Set<net.Socket>();
+  let stopped = false;
+  let opened = 0;
+  const slot = async () => {
+    while (!stopped) {
+      let socket: net.Socket;
+      try {
+        socket = await connectFrom(options.from, port);
+        opened++;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, options.reopenMs));
+        continue;
+      }
+      if (stopped) {
+        socket.destroy();
+        return;
+      }
+      open.add(socket);
+      socket.on("error", () => {});
+      socket.resume();
+      await new Promise((resolve) => socket.once("close", resolve));
+      open.delete(socket);
+      await new Promise((resolve) => setTimeout(resolve, options.reopenMs));
+    }
+  };
+  for (let i = 0; i < options.sockets; i++) void slot();
+  return {
+    get opened() {
+      return opened;
+    },
+    stop() {
+      stopped = true;
+      for (const socket of open) socket.destroy();
+    },
+  };
+}
