@@ -16,6 +16,8 @@
  *    closed by their deadline (1 s here), while a busy connection is not.
  * 3. One address cannot hold more than its cap while another address still
  *    gets in, and the application sees each client's real address.
+ * 4. In production, a descriptor limit too low for the caps refuses the
+ *    start with one line naming the fix.
  *
  * Deadlines are 1 s and the assertions allow up to 6 s, so a loaded machine
  * does not fail them; "not closed at once" is checked with a lower bound.
@@ -36,7 +38,8 @@ import {
   refusedAtOnce,
   type Target,
 } from "./connection_attacks.ts";
-import { freePort, type ServerProcess, startServer } from "./e2e_helpers.ts";
+import { generateDevCertificate } from "../src/tls/dev_cert.ts";
+import { freePort, projectCopy, type ServerProcess, startServer } from "./e2e_helpers.ts";
 
 const FILE_LIMIT = 256;
 const PASSWORD = "connection-test-passphrase";
@@ -151,4 +154,31 @@ Deno.test("connections: one address is held to its cap while another still gets 
   const failedLogin = rows.find((row) => row.event === "authn_login_fail");
   assert.equal(failedLogin?.client, "127.0.0.3", "rate limits and the audit log see the relayed client, not the guard");
   await Deno.remove(server.dir, { recursive: true });
+});
+
+Deno.test("connections: in production, too few file descriptors for the caps refuse the start with one line", async () => {
+  const dir = await projectCopy();
+  const { cert, key } = await generateDevCertificate();
+  await Deno.writeTextFile(`${dir}/certs/cert.pem`, cert);
+  await Deno.writeTextFile(`${dir}/certs/key.pem`, key, { mode: 0o600 });
+  const port = freePort();
+  const started = startServer({
+    dir,
+    port,
+    fileLimit: FILE_LIMIT,
+    args: ["run", "-P=server", `--allow-net=127.0.0.1:${port}`, "main.ts"],
+    env: {
+      APP_ENV: "production",
+      APP_PORT: String(port),
+      APP_TLS_CERT: "certs/cert.pem",
+      APP_TLS_KEY: "certs/key.pem",
+      APP_PBKDF2_ITERATIONS: "600000",
+      APP_ADMIN_PASSWORD: PASSWORD,
+    },
+  });
+  await assert.rejects(
+    started,
+    /server exited \(1\) before listening:[\s\S]*secure-api: configuration error: APP_MAX_CONNECTIONS: 1024 connections need 3200 file descriptors but only \d+ are free; raise the hard open-file limit/,
+  );
+  await Deno.remove(dir, { recursive: true });
 });
