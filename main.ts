@@ -2,8 +2,8 @@
  * secure-api entry point: the only module with side effects at import.
  *
  * read config → logging → open database → migrate → wire dependencies →
- * bootstrap admin → TLS certificate → createApp → Deno.serve (HTTPS) →
- * graceful shutdown on SIGTERM/SIGINT.
+ * bootstrap admin → TLS certificate → createApp → serveHTTPS (the connection
+ * guard in front of Deno.serve) → graceful shutdown on SIGTERM/SIGINT.
  */
 import { dispose, getLogger } from "@logtape/logtape";
 import { createApp } from "./src/app.ts";
@@ -14,6 +14,7 @@ import { createDeps } from "./src/deps.ts";
 import { ApiError } from "./src/errors.ts";
 import { problemResponse } from "./src/middleware/error_handler.ts";
 import { AUDIT_CATEGORY, configureLogging } from "./src/logging.ts";
+import { type HTTPSService, serveHTTPS } from "./src/server/serve_https.ts";
 import { createRateLimitStore } from "./src/ratelimit/create_store.ts";
 import { ensureDevCertificate } from "./src/tls/dev_cert.ts";
 
@@ -58,20 +59,33 @@ const tls = config.tlsCertFile !== null && config.tlsKeyFile !== null
   ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }
   : await ensureDevCertificate("certs");
 const app = createApp(deps);
-const server = Deno.serve({
-  hostname: config.host,
-  port: config.port,
-  cert: await Deno.readTextFile(tls.certFile),
-  key: await Deno.readTextFile(tls.keyFile),
-  onListen: ({ hostname, port }) => log.info("listening on {url}", { url: `https://${hostname}:${port}` }),
-  // Only reached if the app itself fails to produce a response (its own onError handles the rest);
-  // still a problem+json body (RFC 9457) whose id matches the log line.
-  onError: (error) => {
-    const requestId = crypto.randomUUID();
-    log.error("unhandled server error ({requestId}): {error}", { requestId, error });
-    return problemResponse(new ApiError("internal", "An unexpected error occurred."), "/", requestId);
-  },
-}, app.fetch);
+let server: HTTPSService;
+try {
+  server = await serveHTTPS({
+    config,
+    cert: await Deno.readTextFile(tls.certFile),
+    key: await Deno.readTextFile(tls.keyFile),
+    probePath: tls.certFile,
+    handler: app.fetch,
+    // Only reached if the app itself fails to produce a response (its own onError handles the rest);
+    // still a problem+json body (RFC 9457) whose request id matches the log line.
+    onError: (error) => {
+      const requestId = crypto.randomUUID();
+      log.error("unhandled server error ({requestId}): {error}", { requestId, error });
+      return problemResponse(new ApiError("internal", "An unexpected error occurred."), "/", requestId);
+    },
+    log,
+    audit: deps.audit,
+    onFatal: (error) => void crash(error),
+  });
+} catch (error) {
+  // Too few file descriptors for the connection caps in production: one line, like any configuration error.
+  if (!(error instanceof ConfigError)) throw error;
+  stderr(`secure-api: configuration error: ${error.message}`);
+  await store.close();
+  Deno.exit(1);
+}
+log.info("listening on {url}", { url: server.url });
 
 let stopping = false;
 
@@ -154,6 +168,8 @@ await deps.audit.append({
     pbkdf2Iterations: config.pbkdf2Iterations,
     rateLimitStore: config.rateLimitStore.kind,
     devCertificate: config.tlsCertFile === null,
+    // The connection guard's total cap; null when the guard is off (a proxy in front bounds connections).
+    maxConnections: config.connectionGuard ? server.plan.maxTotal : null,
   },
 });
 await deps.audit.logHead();

@@ -13,7 +13,7 @@
  */
 import { AuditLog } from "../src/audit/audit_log.ts";
 import { type AuditEntry } from "../src/audit/events.ts";
-import { loadMigrations } from "../src/db/sqlite/migrate.ts";
+import { loadMigrations } from "../src/db/migrations.ts";
 import { openSQLiteStore } from "../src/db/sqlite/sqlite_store.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "audit-bench-" });

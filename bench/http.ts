@@ -29,7 +29,7 @@ const ADMIN_PASSWORD = "bench operator passphrase 2026";
 const longDuration = `${2 * Number.parseInt(DURATION)}s`;
 
 /** One wrk measurement. */
-interface Result {
+export interface Result {
   scenario: string;
   rps: number;
   p50ms: number;
@@ -38,7 +38,8 @@ interface Result {
   requests: number;
 }
 
-async function ensureWrk(): Promise<void> {
+/** Installs wrk from Debian when it is missing. */
+export async function ensureWrk(): Promise<void> {
   const found = await new Deno.Command("sh", { args: ["-c", "command -v wrk"], stdout: "null" }).output();
   if (found.success) return;
   console.error("wrk is missing; installing it from Debian (apt-get install wrk)…");
@@ -58,7 +59,7 @@ function toMs(text: string): number {
 }
 
 /** Runs wrk and parses its report. */
-async function wrk(
+export async function wrk(
   scenario: string,
   url: string,
   options: { headers?: Record<string, string>; script?: string; connections?: number; duration?: string } = {},
@@ -85,7 +86,8 @@ async function writeScript(dir: string, name: string, lua: string): Promise<stri
   return path;
 }
 
-function basic(user: string, password: string): string {
+/** An HTTP Basic `Authorization` value. */
+export function basic(user: string, password: string): string {
   return `Basic ${btoa(`${user}:${password}`)}`;
 }
 

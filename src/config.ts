@@ -229,6 +229,48 @@ export const SETTINGS = {
     default: "10000",
     doc: "How long in-flight requests may finish after SIGTERM, in ms.",
   }),
+  // The connection guard (src/net/guard/): caps and deadlines Deno.serve itself lacks.
+  connectionGuard: setting({
+    name: "APP_CONNECTION_GUARD",
+    schema: z.enum(["on", "off"]).transform((v) => v === "on"),
+    default: "on",
+    doc: "`on`, or `off` only behind a proxy that bounds connections (deploy/haproxy.cfg).",
+  }),
+  connectionGuardPort: setting({
+    name: "APP_CONNECTION_GUARD_PORT",
+    schema: integer(1, 65535),
+    default: "8444",
+    doc: "Loopback port of the HTTPS server behind the guard.",
+  }),
+  maxConnections: setting({
+    name: "APP_MAX_CONNECTIONS",
+    schema: optional(integer(1, 1_000_000)),
+    doc: "Connections held at once; unset means 1024, checked against the descriptor limit at start.",
+  }),
+  maxConnectionsPerClient: setting({
+    name: "APP_MAX_CONNECTIONS_PER_CLIENT",
+    schema: integer(1, 1_000_000),
+    default: "64",
+    doc: "Connections per IPv4 address or IPv6 /64; trusted proxies are exempt.",
+  }),
+  handshakeTimeoutMs: setting({
+    name: "APP_HANDSHAKE_TIMEOUT_MS",
+    schema: integer(100, 600_000),
+    default: "10000",
+    doc: "From connect until the TLS handshake is over, in ms.",
+  }),
+  idleTimeoutMs: setting({
+    name: "APP_IDLE_TIMEOUT_MS",
+    schema: integer(100, 3_600_000),
+    default: "30000",
+    doc: "A connection with nothing in flight and no byte either way, in ms.",
+  }),
+  requestTimeoutMs: setting({
+    name: "APP_REQUEST_TIMEOUT_MS",
+    schema: integer(100, 3_600_000),
+    default: "30000",
+    doc: "Client bytes (headers, body) the server has not answered yet, in ms.",
+  }),
 } as const;
 
 type DeepReadonly<T> = T extends Uint8Array ? T
@@ -269,7 +311,17 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) {
     throw new ConfigError("APP_TLS_CERT: APP_TLS_CERT and APP_TLS_KEY must be set together");
   }
+  if (config.connectionGuard && config.connectionGuardPort === config.port) {
+    throw new ConfigError("APP_CONNECTION_GUARD_PORT: must differ from APP_PORT (the guard listens there)");
+  }
   if (config.env === "production") {
+    if (!config.connectionGuard && config.trustProxy.length === 0) {
+      // Deno.serve facing the network with nothing bounding its connections.
+      throw new ConfigError(
+        "APP_CONNECTION_GUARD: off in production only behind a proxy that bounds connections " +
+          "(deploy/haproxy.cfg), named in APP_TRUST_PROXY",
+      );
+    }
     if (config.pbkdf2Iterations < MIN_PRODUCTION_ITERATIONS) {
       throw new ConfigError(`APP_PBKDF2_ITERATIONS: must be at least ${MIN_PRODUCTION_ITERATIONS} in production`);
     }

@@ -76,12 +76,19 @@ async function start(binary: string, cwd: string, env: Record<string, string>) {
   return { child, up, status, output };
 }
 
-Deno.test("deno task compile restates the server set's folders (minus the embedded sql/) and never prompts", () => {
+Deno.test("deno task compile restates the server set's folders (minus the embedded sql/ and sources) and never prompts", () => {
   assert.equal(COMPILE.slice(0, 3).join(" "), "deno compile -P=server");
-  assert.deepEqual(flag("--allow-read"), SERVER_SET.read.filter((path) => path !== "./sql"));
+  // The guard Worker's sources are read from the binary's own file system, like sql/.
+  const embedded = (path: string) => path === "./sql" || path.startsWith("./src/");
+  assert.deepEqual(flag("--allow-read"), SERVER_SET.read.filter((path) => !embedded(path)));
   assert.deepEqual(flag("--allow-write"), SERVER_SET.write);
   assert.ok(COMPILE.includes("--no-prompt"));
   assert.equal(COMPILE[COMPILE.indexOf("--include") + 1], "sql");
+  assert.equal(
+    COMPILE[COMPILE.lastIndexOf("--include") + 1],
+    "src/net/guard/guard_worker.ts",
+    "a Worker must be included",
+  );
   assert.equal(COMPILE[COMPILE.indexOf("-o") + 1], "dist/secure-api");
   assert.ok(!COMPILE.some((arg) => /^(-A|--allow-all|--allow-(run|ffi|sys))/.test(arg)));
   assert.ok(isBaseBinaryDownloadFailure(
@@ -134,12 +141,17 @@ Deno.test("dist/secure-api runs anywhere with embedded migrations and only the b
     assert.deepEqual(applied.map((row) => row.name), sqlFiles.map((e) => e.name).sort());
     assert.ok((await Deno.stat(`${deploy}/certs/dev-cert.pem`)).isFile);
 
-    // 2. The same build with that port allowed (an explicit --allow-net replaces the set's list) serves /health.
+    // 2. The same build with that port allowed (an explicit --allow-net replaces the set's list, so the
+    //    connection guard's loopback port is added too) serves /health through the guard's Worker.
+    const guardPort = freePort();
     const variant = COMPILE.slice(1).map((arg) => arg === "dist/secure-api" ? "dist/secure-api-port" : arg);
-    variant.splice(1, 0, `--allow-net=127.0.0.1:${port}`);
+    variant.splice(1, 0, `--allow-net=127.0.0.1:${port},127.0.0.1:${guardPort}`);
     const rebuilt = await run(Deno.execPath(), variant, dir);
     assert.equal(rebuilt.code, 0, rebuilt.out);
-    const server = await start(`${dir}/dist/secure-api-port`, deploy, env);
+    const server = await start(`${dir}/dist/secure-api-port`, deploy, {
+      ...env,
+      APP_CONNECTION_GUARD_PORT: String(guardPort),
+    });
     try {
       assert.ok(server.up, server.output.join(""));
       const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(`${deploy}/certs/dev-cert.pem`)] });

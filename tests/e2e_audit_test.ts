@@ -87,14 +87,17 @@ Deno.test("a real server records sys_startup and sys_shutdown, logs its chain he
     assert.equal(startup1.actor, null);
     assert.equal(startup1.method, null);
     const startupDetail = JSON.parse(startup1.detail);
-    assert.deepEqual({ ...startupDetail, address: undefined }, {
+    assert.deepEqual({ ...startupDetail, address: undefined, maxConnections: undefined }, {
       env: "development",
       address: undefined,
       pbkdf2Iterations: 1000,
       rateLimitStore: "memory",
       devCertificate: true,
+      maxConnections: undefined,
     });
     assert.match(startupDetail.address, /^127\.0\.0\.1:\d+$/);
+    // The connection guard's total cap: 1024, or what the machine's descriptor limit allows (development).
+    assert.ok(Number.isInteger(startupDetail.maxConnections) && startupDetail.maxConnections > 0);
     assert.deepEqual(JSON.parse(shutdown1.detail), { signal: "SIGTERM", outcome: "drained" });
     assert.deepEqual(JSON.parse(shutdown2.detail), { signal: "SIGINT", outcome: "drained" });
 

@@ -46,12 +46,17 @@ export interface StartOptions {
   /**
    * The command after `deno`: default the real `task start`. Other ports need
    * `run -P=server --allow-net=… main.ts` (an explicit flag replaces the set's net list).
+   * With such a flag and the connection guard on, a free loopback port for the HTTPS
+   * server behind the guard is added to it and passed as `APP_CONNECTION_GUARD_PORT`,
+   * unless `env` sets one.
    */
   args?: string[];
   /** Port the server listens on (must match `env`/`args`). Default 8443. */
   port?: number;
   /** How long to wait for "listening". Default 60 s. */
   timeoutMs?: number;
+  /** Run under `sh -c 'ulimit -n N; exec deno …'`: an open-file limit (soft and hard) for the server alone. */
+  fileLimit?: number;
 }
 
 async function collect(
@@ -79,11 +84,12 @@ async function collect(
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
   const dir = options.dir ?? await projectCopy();
   const port = options.port ?? 8443;
-  const args = options.args ?? ["task", "start"];
-  const process = new Deno.Command(Deno.execPath(), {
-    args,
+  const { args, env } = withGuardPort(options.args ?? ["task", "start"], options.env ?? {});
+  const limited = options.fileLimit !== undefined;
+  const process = new Deno.Command(limited ? "sh" : Deno.execPath(), {
+    args: limited ? ["-c", `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, Deno.execPath(), ...args] : args,
     cwd: dir,
-    env: { APP_PBKDF2_ITERATIONS: "1000", NO_COLOR: "1", ...options.env },
+    env: { APP_PBKDF2_ITERATIONS: "1000", NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -140,6 +146,24 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
       return status.code;
     },
   };
+}
+
+/**
+ * An explicit `--allow-net=…` replaces the permission set's list, which holds the
+ * guard's default loopback port: give the server behind the guard a free one.
+ */
+export function withGuardPort(
+  args: readonly string[],
+  env: Record<string, string>,
+): { args: string[]; env: Record<string, string> } {
+  const index = args.findIndex((arg) => arg.startsWith("--allow-net="));
+  if (index === -1 || env.APP_CONNECTION_GUARD === "off" || env.APP_CONNECTION_GUARD_PORT !== undefined) {
+    return { args: [...args], env };
+  }
+  const guardPort = freePort();
+  const patched = [...args];
+  patched[index] = `${args[index]},127.0.0.1:${guardPort}`;
+  return { args: patched, env: { ...env, APP_CONNECTION_GUARD_PORT: String(guardPort) } };
 }
 
 /** Parses the JSON log lines of a server. */

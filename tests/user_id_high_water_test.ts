@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { openDatabase } from "../src/db/sqlite/database.ts";
-import { loadMigrations, migrate } from "../src/db/sqlite/migrate.ts";
+import { loadMigrations } from "../src/db/migrations.ts";
+import { migrate } from "../src/db/sqlite/migrate.ts";
 import { createUsersRepo } from "../src/db/sqlite/users_repo.ts";
 
 const HASH = "$pbkdf2-sha256$i=1000$c2FsdA$aGFzaA";

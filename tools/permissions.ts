@@ -36,6 +36,11 @@ export const LISTEN_HOSTS: readonly string[] = ["127.0.0.1", "localhost", "0.0.0
 /** Redis on this machine, the usual address of `APP_RATE_LIMIT_STORE=redis://…`. */
 export const LOCAL_REDIS: readonly string[] = ["127.0.0.1:6379", "localhost:6379"];
 
+/** The connection guard's loopback server (`APP_CONNECTION_GUARD_PORT`'s default in `src/config.ts`). */
+export function guardAddress(): string {
+  return `127.0.0.1:${SETTINGS.connectionGuardPort.default}`;
+}
+
 /** The sets the application itself runs under: they share the import-deny list and `APP_*`. */
 export const RUNTIME_SETS: readonly string[] = ["server", "admin", "audit", "audit-export"];
 
@@ -49,7 +54,10 @@ export function sharedParts(port: number = defaultPort()): Record<string, Record
   const shared = { env: ["APP_*"], import: { deny: [...IMPORT_DENY] } };
   const out: Record<string, Record<string, unknown>> = {};
   for (const name of RUNTIME_SETS) out[name] = { ...shared };
-  out.server = { ...out.server, net: [...LISTEN_HOSTS.map((host) => `${host}:${port}`), ...LOCAL_REDIS] };
+  out.server = {
+    ...out.server,
+    net: [...LISTEN_HOSTS.map((host) => `${host}:${port}`), guardAddress(), ...LOCAL_REDIS],
+  };
   return out;
 }
 

@@ -26,7 +26,7 @@ import type { AuditContext } from "../audit/events.ts";
 import { ADMIN_ROLE, DEFAULT_ROLE } from "../domain/permissions.ts";
 import { initDatabase } from "../bootstrap.ts";
 import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "../config.ts";
-import { MigrationError } from "../db/sqlite/migrate.ts";
+import { MigrationError } from "../db/migrations.ts";
 import type { DataStore } from "../db/store.ts";
 import { type AppDeps, createDeps, type DepsOverrides } from "../deps.ts";
 import { ApiError } from "../errors.ts";

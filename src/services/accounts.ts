@@ -131,6 +131,12 @@ export class Accounts {
     ctx: AuditContext,
     roles: readonly string[] = [DEFAULT_ROLE],
   ): Promise<PublicUser> {
+    const hash = await this.#checkedHash(username, password, roles);
+    return await this.#createHashed(username, hash, roles, ctx);
+  }
+
+  /** Checks a new account's name, password and roles, then hashes the password (outside any transaction). */
+  async #checkedHash(username: string, password: string, roles: readonly string[]): Promise<string> {
     // The register schema checks this too; the CLI reaches here without it, and a name the
     // authenticator refuses (spaces, Unicode look-alikes, control characters) would make an
     // account nobody can log in to and a confusing line in the audit log.
@@ -140,10 +146,16 @@ export class Accounts {
     const problem = passwordProblem(password, username);
     if (problem) throw invalidPassword("password", problem);
     await this.#requireRolesExist(this.#store, roles);
-    const hash = await this.#authenticator.hashPassword(password);
-    return await this.#createHashed(username, hash, roles, ctx);
+    return await this.#authenticator.hashPassword(password);
   }
 
+  /**
+   * Stores a new account with its audit row. With `onlyIfEmpty` (the
+   * bootstrap admin) it steps back with {@link FirstUserExists} when any user
+   * exists at the moment of writing: decided inside an exclusive transaction,
+   * so of several processes bootstrapping one fresh database exactly one
+   * creates the admin.
+   */
   async #createHashed(
     username: string,
     hash: string,
@@ -311,16 +323,14 @@ export class Accounts {
    * emptiness is checked again inside the creating transaction.
    */
   async bootstrapAdmin(username: string, password: string | null, ctx: AuditContext): Promise<string | null> {
-    if (await this.#store.users.count() > 0) return null;
+    if (await this.#store.users.count() > 0) return null; // the common case, without hashing; decided again below
     let chosen = password ?? generatePassword();
     while (password === null && passwordProblem(chosen, username)) chosen = generatePassword();
-    if (!USERNAME_PATTERN.test(username)) throw validationFailed([{ path: "username", message: USERNAME_RULE }]);
-    const problem = passwordProblem(chosen, username);
-    if (problem) throw invalidPassword("password", problem);
-    const hash = await this.#authenticator.hashPassword(chosen);
+    const hash = await this.#checkedHash(username, chosen, [ADMIN_ROLE]);
     try {
       await this.#createHashed(username, hash, [ADMIN_ROLE], ctx, true);
     } catch (error) {
+      // Another process created the first user meanwhile; only the creator reports a password.
       if (error instanceof FirstUserExists) return null;
       throw error;
     }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { openDatabase } from "./database.ts";
 import { createHash } from "node:crypto";
-import { ACCEPTED_EARLIER_CHECKSUMS, loadMigrations, migrate, type Migration, MigrationError } from "./migrate.ts";
+import { loadMigrations, type Migration, MigrationError } from "../migrations.ts";
+import { ACCEPTED_EARLIER_CHECKSUMS, migrate } from "./migrate.ts";
 
 const tables = (db: ReturnType<typeof openDatabase>) =>
   db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all<{ name: string }>()

@@ -39,7 +39,8 @@ import {
 import { type AuditRepo, createAuditRepo } from "./audit_repo.ts";
 import { type Database, openDatabase } from "./database.ts";
 import { ConnectionGate } from "./gate.ts";
-import { loadMigrations, migrate, type Migration } from "./migrate.ts";
+import { loadMigrations, type Migration } from "../migrations.ts";
+import { migrate } from "./migrate.ts";
 import { createProductsRepo, type ProductsRepo } from "./products_repo.ts";
 import { createRolesRepo, type RolesRepo } from "./roles_repo.ts";
 import { createTokensRepo, type TokensRepo } from "./tokens_repo.ts";
