@@ -54,7 +54,7 @@ export interface SharedBruteForceBufferOptions {
   maxKeys?: number;
 }
 
-/** Allocates the guard's tables (about 14 MiB in all for the default 100,000 keys each). */
+/** Allocates the guard's tables (about 20 MiB in all for the default 100,000 keys each, fixed). */
 export function createSharedBruteForceBuffers(options: SharedBruteForceBufferOptions = {}): SharedBruteForceBuffers {
   const { maxKeys = 100_000 } = options;
   return {

@@ -12,7 +12,7 @@
  * workers.
  *
  * Memory is fixed when the main thread creates the buffer
- * ({@link createSharedRateLimitBuffer}): about 4.5 MiB for the default
+ * ({@link createSharedRateLimitBuffer}): about 3.1 MiB for the default
  * 100,000 keys, never more, whatever the flood. A record whose TAT has
  * passed carries no state and its slot is reused. When every slot of a
  * key's bucket holds a live TAT, the one that expires soonest is evicted:
