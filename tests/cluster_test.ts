@@ -26,7 +26,11 @@ interface Demo {
   kill(signal: Deno.Signal): void;
 }
 
-async function startDemo(env: Record<string, string>, flags: string[] = []): Promise<Demo> {
+async function startDemo(
+  env: Record<string, string>,
+  flags: string[] = [],
+  readable = `${ROOT}src,${ROOT}tests/fixtures/cluster_demo`,
+): Promise<Demo> {
   const dir = await Deno.makeTempDir({ prefix: "secure-api-cluster-" });
   const { cert, key } = await generateDevCertificate();
   await Deno.writeTextFile(`${dir}/cert.pem`, cert);
@@ -37,7 +41,7 @@ async function startDemo(env: Record<string, string>, flags: string[] = []): Pro
       "run",
       ...flags,
       `--allow-net=127.0.0.1:${port}`,
-      `--allow-read=${ROOT}src,${ROOT}tests/fixtures/cluster_demo,${dir}`,
+      `--allow-read=${readable},${dir}`,
       "--allow-env=DEMO_PORT,DEMO_WORKERS,DEMO_CERT,DEMO_KEY,DEMO_STORE,DEMO_QUOTA,DEMO_STALL_MS,DEMO_NARROW",
       "tests/fixtures/cluster_demo/main.ts",
     ],
@@ -97,7 +101,9 @@ async function startDemo(env: Record<string, string>, flags: string[] = []): Pro
   try {
     await demo.waitFor("sys_startup");
   } catch (error) {
-    child.kill("SIGKILL");
+    try {
+      child.kill("SIGKILL");
+    } catch { /* it already exited */ }
     await status;
     throw error;
   }
@@ -231,4 +237,13 @@ Deno.test("workers: worker permissions can be narrowed below the main thread's (
   } finally {
     assert.equal((await stopDemo(inheriting)).code, 0);
   }
+});
+
+Deno.test("workers: a worker needs read permission on its modules, which the main thread does not", async () => {
+  // Only the worker module's own directory is readable: main.ts still loads (its imports need no
+  // permission), the workers cannot load theirs — so the server's set must grant read on ./src.
+  await assert.rejects(
+    startDemo({ DEMO_WORKERS: "2" }, [], `${ROOT}tests/fixtures/cluster_demo`),
+    /Requires read access to "[^"]*\/src\/cluster\/worker_host\.ts"/,
+  );
 });
