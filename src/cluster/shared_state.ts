@@ -18,6 +18,7 @@ import {
 import { createSharedKDFBuffer, SharedKDFGuard } from "../auth/shared_kdf_guard.ts";
 import { createSharedWriteLock, SharedWriteLock } from "../db/shared_write_lock.ts";
 import { createSharedRateLimitBuffer, SharedRateLimitStore } from "../ratelimit/shared_store.ts";
+import type { Clock } from "../util/clock.ts";
 
 /** The buffers, as posted to the workers. */
 export interface SharedStateBuffers {
@@ -64,7 +65,7 @@ export interface SharedState {
 /** Options for {@link attachSharedState}. */
 export interface AttachOptions {
   /** Milliseconds since the epoch. Default `Date.now`. */
-  clock?: () => number;
+  clock?: Clock;
   /** Brute-force rules (defaults are the in-memory guard's). */
   bruteForce?: Omit<SharedBruteForceOptions, "clock">;
 }

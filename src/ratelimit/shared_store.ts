@@ -24,6 +24,7 @@
  */
 import { describeDecision, emissionIntervalUs, type GCRADecision, type GCRAPolicy, toMicroseconds } from "./gcra.ts";
 import { type RateLimitStore, StoreUnavailableError } from "./store.ts";
+import type { Clock } from "../util/clock.ts";
 import { createSharedHashTable, SharedHashTable, SharedLockTimeoutError } from "../util/shared_hash_table.ts";
 
 /** Options for {@link createSharedRateLimitBuffer}. */
@@ -42,7 +43,7 @@ export function createSharedRateLimitBuffer(options: SharedRateLimitBufferOption
 /** Options for {@link SharedRateLimitStore}. */
 export interface SharedRateLimitStoreOptions {
   /** Milliseconds since the epoch. Default `Date.now` (one clock for every thread of the process). */
-  clock?: () => number;
+  clock?: Clock;
   /** Longest wait for a bucket lock, in ms, before the store counts as unavailable. Default 2000. */
   lockTimeoutMs?: number;
 }
@@ -50,7 +51,7 @@ export interface SharedRateLimitStoreOptions {
 /** A rate-limit store in memory shared by the worker threads of one process. */
 export class SharedRateLimitStore implements RateLimitStore {
   readonly #table: SharedHashTable;
-  readonly #clock: () => number;
+  readonly #clock: Clock;
 
   /** Wraps `buffer` (from {@link createSharedRateLimitBuffer}); every worker builds its own. */
   constructor(buffer: SharedArrayBuffer, options: SharedRateLimitStoreOptions = {}) {
