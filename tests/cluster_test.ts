@@ -212,7 +212,7 @@ Deno.test("workers: a worker that crashes makes the process exit non-zero, namin
 });
 
 Deno.test("workers: a worker that ends silently (Deno.exit in a worker) is caught by its heartbeat", async () => {
-  const demo = await startDemo({ DEMO_WORKERS: "2", DEMO_STALL_MS: "1500" });
+  const demo = await startDemo({ DEMO_WORKERS: "2", DEMO_STALL_MS: "3000" });
   const exit = await freshRequest(demo, "/exit");
   assert.equal(exit.status, 202);
   const status = await demo.status;
