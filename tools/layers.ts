@@ -6,7 +6,7 @@
  * | layer      | modules                                                          |
  * | ---------- | ---------------------------------------------------------------- |
  * | entry      | `main.ts`, `src/cli/`                                            |
- * | app        | `src/app.ts`, `src/deps.ts`, `src/bootstrap.ts`, `src/crash.ts`, `src/server/` |
+ * | app        | `src/app.ts`, `src/deps.ts`, `src/bootstrap.ts`, `src/crash.ts`, `src/server/`, `src/cluster/` |
  * | http       | `src/middleware/`, `src/routes/`, `src/schemas/`, `src/openapi*.ts`, `src/app_env.ts` |
  * | services   | `src/services/`                                                  |
  * | core       | `src/auth/`, `src/audit/`, `src/ratelimit/`                      |
@@ -37,7 +37,11 @@ export interface Layer {
 /** The layers, top first. */
 export const LAYERS: readonly Layer[] = [
   { name: "entry", paths: ["main.ts", "src/cli/"], http: true },
-  { name: "app", paths: ["src/app.ts", "src/deps.ts", "src/bootstrap.ts", "src/crash.ts", "src/server/"], http: true },
+  {
+    name: "app",
+    paths: ["src/app.ts", "src/deps.ts", "src/bootstrap.ts", "src/crash.ts", "src/server/", "src/cluster/"],
+    http: true,
+  },
   {
     name: "http",
     paths: [

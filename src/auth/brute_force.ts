@@ -68,8 +68,27 @@ interface AccountState {
   lockedUntil: number;
 }
 
+/**
+ * The attempt protocol the authenticator follows: `check` on every request,
+ * `begin` before a KDF, then exactly one of `recordFailure`,
+ * `recordSuccess` or `abandon`. Implemented here in this process's memory,
+ * and host-wide across worker threads by `SharedBruteForceGuard`.
+ */
+export interface BruteForceLimiter {
+  /** Decides whether `username` from `client` may attempt a password check now. */
+  check(username: string, client: string): Gate;
+  /** `check`, and when allowed, reserves the attempt (atomically with the check). */
+  begin(username: string, client: string): Gate;
+  /** Records a failed check begun with `begin` and reports what it triggered. */
+  recordFailure(username: string, client: string): FailureOutcome;
+  /** Gives back what `begin` reserved for an attempt that reached no verdict. */
+  abandon(username: string, client: string): void;
+  /** A correct password: resets the pair and account, refunds the client's reservation. */
+  recordSuccess(username: string, client: string): void;
+}
+
 /** Counts failed password checks and decides when to stop running the KDF. */
-export class BruteForceGuard {
+export class BruteForceGuard implements BruteForceLimiter {
   readonly #pairThreshold: number;
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;

@@ -18,8 +18,25 @@ export interface KDFGuardOptions {
   retryAfterSeconds?: number;
 }
 
+/**
+ * What the authenticator needs from a KDF limiter: this process's
+ * {@link KDFGuard}, or the host-wide `SharedKDFGuard` when several workers serve.
+ */
+export interface KDFLimiter {
+  /** Derivations allowed to run at once. */
+  readonly concurrency: number;
+  /** Derivations allowed to wait. */
+  readonly maxQueue: number;
+  /** Derivations running now. */
+  readonly active: number;
+  /** Derivations waiting now. */
+  readonly queued: number;
+  /** Runs `task` when a slot is free; throws a 503 `ApiError` when the queue is full. */
+  run<T>(task: () => Promise<T>): Promise<T>;
+}
+
 /** Limits concurrent key derivations. */
-export class KDFGuard {
+export class KDFGuard implements KDFLimiter {
   readonly concurrency: number;
   readonly maxQueue: number;
   readonly #retryAfter: string;

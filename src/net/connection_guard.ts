@@ -53,6 +53,13 @@ export interface ConnectionGuard {
   clientInfo(info: Deno.ServeHandlerInfo<Deno.NetAddr>): Deno.ServeHandlerInfo<Deno.NetAddr> | null;
   /** Stops accepting (new connections are refused); relayed connections go on. */
   stopAccepting(): Promise<void>;
+  /**
+   * Waits (at most `timeoutMs`) until every relayed connection has ended:
+   * call it after the server behind has shut down, so the last bytes of its
+   * responses reach the clients before {@link ConnectionGuard.terminate}.
+   * Resolves with the number still open at the deadline.
+   */
+  drain(timeoutMs: number): Promise<number>;
   /** Ends the guard thread and every connection it relays. */
   terminate(): void;
 }
@@ -73,6 +80,7 @@ export async function startConnectionGuard(options: ConnectionGuardOptions): Pro
   const send = (command: GuardCommand) => worker.postMessage(command);
   const listening = Promise.withResolvers<Deno.NetAddr>();
   let stopped: PromiseWithResolvers<void> | null = null;
+  let drained: PromiseWithResolvers<number> | null = null;
   let started = false;
   worker.onmessage = (event: MessageEvent<GuardReply>) => {
     const reply = event.data;
@@ -85,6 +93,8 @@ export async function startConnectionGuard(options: ConnectionGuardOptions): Pro
       onEvent(reply.event);
     } else if (reply.type === "stopped") {
       stopped?.resolve();
+    } else if (reply.type === "drained") {
+      drained?.resolve(reply.open);
     }
   };
   worker.onerror = (event) => {
@@ -134,6 +144,11 @@ export async function startConnectionGuard(options: ConnectionGuardOptions): Pro
       stopped ??= Promise.withResolvers<void>();
       send({ type: "stop" });
       return stopped.promise;
+    },
+    drain(timeoutMs) {
+      drained ??= Promise.withResolvers<number>();
+      send({ type: "drain", timeoutMs });
+      return drained.promise;
     },
     terminate() {
       worker.terminate();

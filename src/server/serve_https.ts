@@ -31,6 +31,9 @@ import {
 } from "../net/descriptor_budget.ts";
 import { serveResiliently } from "../net/resilient_server.ts";
 
+/** How long the guard may take, after the server has shut down, to pass on the last bytes of its responses. */
+const DRAIN_TIMEOUT_MS = 2_000;
+
 /** A request handler, as `Deno.serve` calls it. */
 export type Handler = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Response | Promise<Response>;
 
@@ -168,6 +171,9 @@ export async function serveHTTPS(options: ServeHTTPSOptions): Promise<HTTPSServi
     async shutdown() {
       await running.stopAccepting();
       await server.shutdown();
+      // Terminating the guard at once could cut a response the server has written but the relay not yet passed on.
+      const left = await running.drain(DRAIN_TIMEOUT_MS);
+      if (left > 0) log.warning("{left} relayed connections still open at shutdown; closing them", { left });
       running.terminate();
     },
   };

@@ -31,14 +31,19 @@ export interface GuardStartMessage {
 }
 
 /** Messages the main thread sends. */
-export type GuardCommand = GuardStartMessage | { type: "stop" } | { type: "abort-all" };
+export type GuardCommand =
+  | GuardStartMessage
+  | { type: "stop" }
+  | { type: "drain"; timeoutMs: number }
+  | { type: "abort-all" };
 
 /** Messages this thread sends. */
 export type GuardReply =
   | { type: "listening"; hostname: string; port: number }
   | { type: "listen-failed"; error: string }
   | { type: "event"; event: GuardEvent }
-  | { type: "stopped" };
+  | { type: "stopped" }
+  | { type: "drained"; open: number };
 
 const post = (reply: GuardReply) => self.postMessage(reply);
 let loop: AcceptLoop | null = null;
@@ -75,7 +80,14 @@ self.onmessage = async (event: MessageEvent<GuardCommand>) => {
   const command = event.data;
   if (command.type === "start") start(command);
   else if (command.type === "abort-all") loop?.abortAll();
-  else if (command.type === "stop") {
+  else if (command.type === "drain") {
+    // After the server behind has shut down, each relay ends once it has passed on the server's last bytes.
+    const deadline = performance.now() + command.timeoutMs;
+    while ((loop?.open ?? 0) > 0 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    post({ type: "drained", open: loop?.open ?? 0 });
+  } else if (command.type === "stop") {
     await loop?.stop();
     post({ type: "stopped" });
   }
