@@ -9,6 +9,7 @@
  * 4. `auditFailures`    — records 403s and rejected input from everything below
  * 5. `rateLimit(client)`— before authentication: a flood never reaches the KDF
  * 6. `cors`             — only when origins are configured
+ *    `crossSite`        — a state change a browser could send cross-site is refused (403/415)
  * 7. `methodNotAllowed` — 405 with `Allow` for a known path, wrong method
  * 8. `bodyLimit`        — 64 KiB, before anything reads the body
  * 9. `authenticate`     — Basic or Bearer → `c.var.user` (or anonymous)
@@ -27,6 +28,7 @@ import { errorHandler, problemResponse } from "./middleware/error_handler.ts";
 import { auditFailures } from "./middleware/audit_failures.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { clientAddress } from "./middleware/client_address.ts";
+import { crossSite } from "./middleware/cross_site.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
 import { requestId } from "./middleware/request_id.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
@@ -62,6 +64,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       maxAge: 600,
     }));
   }
+  app.use(crossSite({ allowedOrigins: config.corsOrigins }));
   app.use(methodNotAllowed({
     app,
     onMethodNotAllowed: (c, methods) =>

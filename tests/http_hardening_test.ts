@@ -14,7 +14,7 @@ const REQUIRED: Record<string, string> = {
   "strict-transport-security": "max-age=63072000; includeSubDomains",
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
-  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
   "referrer-policy": "no-referrer",
   "cache-control": "no-store",
   "cross-origin-resource-policy": "same-origin",
