@@ -10,6 +10,7 @@ import { createApp } from "./src/app.ts";
 import { crashHandler } from "./src/crash.ts";
 import { bootstrap, initDatabase } from "./src/bootstrap.ts";
 import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "./src/config.ts";
+import { resolveSecretFiles } from "./src/config_secrets.ts";
 import { createDeps } from "./src/deps.ts";
 import { ApiError } from "./src/errors.ts";
 import { problemResponse } from "./src/middleware/error_handler.ts";
@@ -24,7 +25,7 @@ const stderr = (line: string) => Deno.stderr.writeSync(new TextEncoder().encode(
 const env = Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, Deno.env.get(name)]));
 let config: Config;
 try {
-  config = parseConfig(env);
+  config = parseConfig(await resolveSecretFiles(env));
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   stderr(`secure-api: configuration error: ${error.message}`);
@@ -40,9 +41,9 @@ const deps = createDeps(config, store, {
   logger: getLogger([...AUDIT_CATEGORY]),
   rateLimitStore: await createRateLimitStore(config, getLogger(["secure-api", "ratelimit"])),
 });
-let generated: string | null;
+let bootstrapped: Awaited<ReturnType<typeof bootstrap>>;
 try {
-  generated = await bootstrap(deps);
+  bootstrapped = await bootstrap(deps);
 } catch (error) {
   // A bootstrap password that breaks the password policy is a configuration error: one line, no stack.
   if (!(error instanceof ApiError)) throw error;
@@ -50,9 +51,14 @@ try {
   await store.close();
   Deno.exit(1);
 }
-if (generated !== null) {
-  stderr(`secure-api: created admin user "${config.adminUsername}" with the one-time password: ${generated}`);
-  stderr("secure-api: store it now; it is not shown again.");
+if (bootstrapped?.generatedPassword) {
+  stderr(
+    `secure-api: created admin user "${bootstrapped.username}" with the one-time password: ` +
+      bootstrapped.generatedPassword,
+  );
+  stderr("secure-api: it must be changed at first use (PUT /auth/password); it is not shown again.");
+} else if (bootstrapped) {
+  stderr(`secure-api: created admin user "${bootstrapped.username}" with the password of APP_ADMIN_PASSWORD`);
 }
 
 const tls = config.tlsCertFile !== null && config.tlsKeyFile !== null

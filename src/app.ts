@@ -13,6 +13,7 @@
  * 7. `methodNotAllowed` — 405 with `Allow` for a known path, wrong method
  * 8. `bodyLimit`        — 64 KiB, before anything reads the body
  * 9. `authenticate`     — Basic or Bearer → `c.var.user` (or anonymous)
+ *    `passwordChangeGate` — a password someone else set opens only /auth/me and /auth/password (403)
  * 10. `rateLimit(user)` — per user, after authentication
  * then each route's own guard (`requirePermission` …) and validator.
  */
@@ -29,6 +30,7 @@ import { auditFailures } from "./middleware/audit_failures.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { clientAddress } from "./middleware/client_address.ts";
 import { crossSite } from "./middleware/cross_site.ts";
+import { passwordChangeGate } from "./middleware/password_change_gate.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
 import { requestId } from "./middleware/request_id.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
@@ -83,6 +85,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     },
   }));
   app.use(authenticate({ authenticator: deps.authenticator }));
+  app.use(passwordChangeGate());
   app.use(rateLimit({ store, policyFor, scope: "user", audit, logger: rateLimitLogger, clock: deps.clock }));
 
   mountRoutes(

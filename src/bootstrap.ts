@@ -4,6 +4,7 @@
  */
 import type { AppDeps } from "./deps.ts";
 import { openSQLiteStore, type SQLiteStore } from "./db/sqlite/sqlite_store.ts";
+import type { BootstrappedAdmin } from "./services/accounts.ts";
 import { isoNow } from "./util/clock.ts";
 
 /** Opens the SQLite store at `path` (creating its folder) and applies pending migrations. */
@@ -14,9 +15,10 @@ export async function initDatabase(path: string): Promise<{ store: SQLiteStore; 
 
 /**
  * Syncs the catalogue and creates the bootstrap admin on an empty database.
- * Returns the generated admin password (to print once), or null.
+ * Returns its name and generated password (to print once), or null when
+ * the database already had users.
  */
-export async function bootstrap(deps: AppDeps): Promise<string | null> {
+export async function bootstrap(deps: AppDeps): Promise<BootstrappedAdmin | null> {
   await deps.store.transaction((tx) => tx.roles.syncCatalogue(isoNow(deps.clock)), { exclusive: true });
   return await deps.services.accounts.bootstrapAdmin(deps.config.adminUsername, deps.config.adminPassword, {
     client: "local",

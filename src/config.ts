@@ -21,6 +21,29 @@ export interface RatePolicyConfig {
   readonly windowSeconds: number;
 }
 
+/** One pepper of `APP_PEPPERS`: its version id (recorded in each hash it made) and its secret. */
+export interface PepperConfig {
+  readonly id: string;
+  readonly secret: string;
+}
+
+/** Names an administrator must not have: the ones every credential-stuffing list tries first (ASVS 5.0 6.3.2). */
+export const WELL_KNOWN_ADMIN_NAMES: ReadonlySet<string> = new Set([
+  "admin",
+  "administrator",
+  "root",
+  "sa",
+  "su",
+  "superuser",
+  "sysadmin",
+  "system",
+  "operator",
+  "manager",
+  "test",
+  "guest",
+  "user",
+]);
+
 /** Where rate-limit decisions are kept. */
 export type RateLimitStoreConfig = { readonly kind: "memory" } | { readonly kind: "redis"; readonly url: string };
 
@@ -81,6 +104,29 @@ function isRateLimitStore(value: string): boolean {
   }
 }
 
+function isTLSRedis(url: string): boolean {
+  return new URL(url).protocol === "rediss:";
+}
+
+/**
+ * Why a production Redis URL is refused, or null (ASVS 5.0 12.3.1, 13.2.1,
+ * 13.2.3): it must be `rediss://` (TLS, the certificate verified) and name
+ * an ACL user of its own with a password — not Redis's shared, all-powerful
+ * `default` user, and never no credentials at all.
+ */
+function productionRedisProblem(store: RateLimitStoreConfig): string | null {
+  if (store.kind !== "redis") return null;
+  const url = new URL(store.url);
+  if (url.protocol !== "rediss:") return "production needs rediss:// (TLS) for Redis";
+  if (url.username === "" || url.password === "") {
+    return "production needs Redis credentials: rediss://<acl user>:<password>@host:port";
+  }
+  if (decodeURIComponent(url.username) === "default") {
+    return "production needs a Redis ACL user of its own, not the shared default user";
+  }
+  return null;
+}
+
 /** A trusted-proxy block; `/0` is refused because it would let every client write its own address. */
 function parseTrustedProxy(text: string): CIDR | null {
   const cidr = parseCIDR(text);
@@ -99,6 +145,31 @@ function parseOrigin(text: string): string | null {
   }
 }
 
+/** `id:secret[,id:secret…]`, newest first; never echoes a secret. */
+function pepperList() {
+  return z.string().optional().transform((raw, ctx): PepperConfig[] => {
+    const peppers: PepperConfig[] = [];
+    for (const [index, part] of (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean).entries()) {
+      const colon = part.indexOf(":");
+      const id = colon > 0 ? part.slice(0, colon) : "";
+      const secret = colon > 0 ? part.slice(colon + 1) : "";
+      const problem = !/^[a-z0-9]{1,16}$/.test(id)
+        ? `entry ${index + 1} must be "<id>:<secret>" with an id of 1-16 of [a-z0-9]`
+        : secret.length < 32
+        ? `the secret of "${id}" must be at least 32 characters`
+        : peppers.some((p) => p.id === id)
+        ? `"${id}" is given twice`
+        : null;
+      if (problem) {
+        ctx.addIssue({ code: "custom", message: problem });
+        return z.NEVER;
+      }
+      peppers.push({ id, secret });
+    }
+    return peppers;
+  });
+}
+
 /** One configuration variable. */
 export interface Setting<T> {
   /** The environment variable. */
@@ -109,6 +180,12 @@ export interface Setting<T> {
   readonly default?: string;
   /** What it means, for the README and `--help` texts. */
   readonly doc: string;
+  /**
+   * A secret: it may instead be read from the file named by `<name>_FILE`
+   * (see `src/config_secrets.ts`), so an orchestrator or vault agent can mount
+   * it, and it is never echoed in an error.
+   */
+  readonly secret?: true;
 }
 
 function setting<T>(declaration: Setting<T>): Setting<T> {
@@ -146,7 +223,16 @@ export const SETTINGS = {
   pepper: setting({
     name: "APP_PEPPER",
     schema: optional(z.string().min(32, "must be at least 32 characters")),
-    doc: "Optional secret (≥ 32 characters) mixed into every password hash with HMAC-SHA-256.",
+    doc: "Optional unversioned secret (≥ 32 characters) mixed into password hashes with HMAC-SHA-256; " +
+      "APP_PEPPERS supersedes it, and it then only verifies the hashes it made (until each is rehashed).",
+    secret: true,
+  }),
+  peppers: setting({
+    name: "APP_PEPPERS",
+    schema: pepperList(),
+    doc: "Versioned peppers `id:secret,…`, newest first: new hashes use the first and record its id; " +
+      "older ids still verify, and a login rehashes to the newest (docs/crypto_inventory.md).",
+    secret: true,
   }),
   trustProxy: setting({
     name: "APP_TRUST_PROXY",
@@ -158,7 +244,14 @@ export const SETTINGS = {
     schema: z.string().trim().refine(isRateLimitStore, 'must be "memory" or a redis://host:port URL')
       .transform((v): RateLimitStoreConfig => v === "memory" ? { kind: "memory" } : { kind: "redis", url: v }),
     default: "memory",
-    doc: "`memory`, or a `redis://host:port` URL shared by several instances.",
+    doc: "`memory`, or a `redis://host:port` URL shared by several instances; production needs " +
+      "`rediss://user:password@host:port` (TLS, an ACL user of its own).",
+    secret: true,
+  }),
+  redisCA: setting({
+    name: "APP_REDIS_CA",
+    schema: optional(text),
+    doc: "PEM file of the CA (or certificate) that alone is trusted for `rediss://`; default the system store.",
   }),
   rateLimitAuth: setting({
     name: "APP_RATE_LIMIT_AUTH",
@@ -187,7 +280,7 @@ export const SETTINGS = {
     name: "APP_LOG_LEVEL",
     schema: z.enum(["trace", "debug", "info", "warning", "error", "fatal"]),
     default: "info",
-    doc: "The least severe level logged.",
+    doc: "The least severe level logged; `debug` and `trace` are refused in production.",
   }),
   logFormat: setting({
     name: "APP_LOG_FORMAT",
@@ -202,14 +295,21 @@ export const SETTINGS = {
   }),
   adminUsername: setting({
     name: "APP_ADMIN_USERNAME",
-    schema: z.string().regex(USERNAME_PATTERN, USERNAME_RULE),
-    default: "admin",
-    doc: "The bootstrap administrator, created on the first start.",
+    schema: optional(
+      z.string().regex(USERNAME_PATTERN, USERNAME_RULE).refine(
+        (name) => !WELL_KNOWN_ADMIN_NAMES.has(name.toLowerCase()),
+        "must not be a well-known administrator name (admin, root …): choose one an attacker cannot guess",
+      ),
+    ),
+    doc: "The bootstrap administrator, created on the first start; when unset, a name `admin-<random>` is " +
+      "generated and printed once.",
   }),
   adminPassword: setting({
     name: "APP_ADMIN_PASSWORD",
     schema: optional(z.string().min(1)),
-    doc: "The bootstrap password; when unset on the first start, a random one is printed once.",
+    doc: "The bootstrap password; when unset on the first start, a random one is printed once and must be " +
+      "changed at first use.",
+    secret: true,
   }),
   kdfConcurrency: setting({
     name: "APP_KDF_CONCURRENCY",
@@ -222,6 +322,12 @@ export const SETTINGS = {
     schema: integer(0, 100_000),
     default: "64",
     doc: "Derivations allowed to wait; beyond it, 503.",
+  }),
+  secretsDir: setting({
+    name: "APP_SECRETS_DIR",
+    schema: text,
+    default: "/run/secrets",
+    doc: "The folder `APP_*_FILE` secrets must be in (the server's permission set reads /run/secrets).",
   }),
   shutdownTimeoutMs: setting({
     name: "APP_SHUTDOWN_TIMEOUT_MS",
@@ -281,8 +387,19 @@ type DeepReadonly<T> = T extends Uint8Array ? T
 /** The parsed configuration: one field per entry of {@link SETTINGS}, deeply frozen. */
 export type Config = DeepReadonly<{ [K in keyof typeof SETTINGS]: z.output<(typeof SETTINGS)[K]["schema"]> }>;
 
-/** The variables {@link parseConfig} reads, so `main.ts` can fetch exactly these. */
-export const CONFIG_VARIABLES: readonly string[] = Object.values(SETTINGS).map((s) => s.name);
+/** The `<name>_FILE` variable of each secret setting (see `src/config_secrets.ts`). */
+export const SECRET_FILE_VARIABLES: readonly string[] = Object.values(SETTINGS as Record<string, Setting<unknown>>)
+  .filter((s) => s.secret).map((s) => `${s.name}_FILE`);
+
+/**
+ * The variables `main.ts` and the CLIs fetch: every setting, and the
+ * `_FILE` form of each secret (resolved by `resolveSecretFiles` before
+ * {@link parseConfig}).
+ */
+export const CONFIG_VARIABLES: readonly string[] = [
+  ...Object.values(SETTINGS).map((s) => s.name),
+  ...SECRET_FILE_VARIABLES,
+];
 
 function deepFreeze<T>(value: T): T {
   // Typed arrays (CIDR bytes) cannot be frozen; they are never handed out for mutation.
@@ -299,6 +416,10 @@ function deepFreeze<T>(value: T): T {
  * Production refuses settings that are only acceptable on a laptop.
  */
 export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  // A secret named by file and not read would leave the setting empty (an unpeppered hash, a
+  // Redis without credentials): fail closed.
+  const unread = SECRET_FILE_VARIABLES.find((name) => env[name] !== undefined && env[name] !== "");
+  if (unread) throw new ConfigError(`${unread}: secret files are read by resolveSecretFiles() before parseConfig()`);
   const values: Record<string, unknown> = {};
   for (const [field, declaration] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
     const given = env[declaration.name];
@@ -330,6 +451,15 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
         "APP_TLS_CERT: production needs a real certificate; the self-signed development one is refused",
       );
     }
+    if (config.logLevel === "debug" || config.logLevel === "trace") {
+      throw new ConfigError(`APP_LOG_LEVEL: ${config.logLevel} is refused in production (it may log request detail)`);
+    }
+    const redisProblem = productionRedisProblem(config.rateLimitStore);
+    if (redisProblem) throw new ConfigError(`APP_RATE_LIMIT_STORE: ${redisProblem}`);
+  }
+  const store = config.rateLimitStore;
+  if (config.redisCA !== null && (store.kind !== "redis" || !isTLSRedis(store.url))) {
+    throw new ConfigError("APP_REDIS_CA: needs a rediss:// APP_RATE_LIMIT_STORE (TLS)");
   }
   return deepFreeze(config);
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CONFIG_VARIABLES, ConfigError, parseConfig, SETTINGS } from "./config.ts";
+import { CONFIG_VARIABLES, ConfigError, parseConfig, SECRET_FILE_VARIABLES, SETTINGS } from "./config.ts";
 
 const TLS = { APP_TLS_CERT: "/etc/tls/cert.pem", APP_TLS_KEY: "/etc/tls/key.pem" };
 
@@ -18,7 +18,7 @@ Deno.test("parseConfig() with nothing set gives the documented defaults", () => 
   assert.deepEqual(config.corsOrigins, []);
   assert.equal(config.logLevel, "info");
   assert.equal(config.logFormat, "json");
-  assert.equal(config.adminUsername, "admin");
+  assert.equal(config.adminUsername, null, "no default administrator name: one is generated");
   assert.equal(config.adminPassword, null);
 });
 
@@ -41,6 +41,8 @@ Deno.test("parseConfig() names the bad variable in a one-line error", () => {
     [{ APP_CORS_ORIGINS: "*" }, /^APP_CORS_ORIGINS: "\*" is not an exact origin/],
     [{ APP_CORS_ORIGINS: "https://a.example/path" }, /^APP_CORS_ORIGINS: /],
     [{ APP_ADMIN_USERNAME: "a b" }, /^APP_ADMIN_USERNAME: /],
+    [{ APP_ADMIN_USERNAME: "Admin" }, /^APP_ADMIN_USERNAME: must not be a well-known administrator name/],
+    [{ APP_ADMIN_USERNAME: "root" }, /^APP_ADMIN_USERNAME: must not be a well-known administrator name/],
     [{ APP_TLS_CERT: "/only/the/cert.pem" }, /^APP_TLS_CERT: APP_TLS_CERT and APP_TLS_KEY must be set together$/],
   ];
   for (const [env, message] of cases) {
@@ -169,11 +171,87 @@ Deno.test("parseConfig() rate-limit and proxy variables", async (t) => {
 Deno.test("SETTINGS declares each variable once, documented; CONFIG_VARIABLES and Config come from it", () => {
   const names = Object.values(SETTINGS).map((s) => s.name);
   assert.equal(new Set(names).size, names.length, "a variable declared twice");
-  assert.deepEqual(CONFIG_VARIABLES, names);
+  assert.deepEqual(CONFIG_VARIABLES, [...names, ...SECRET_FILE_VARIABLES]);
   for (const { name, doc } of Object.values(SETTINGS)) {
     assert.match(name, /^APP_[A-Z0-9_]+$/);
     assert.ok(doc.length > 10, `${name} is documented`);
   }
   // Every declared field is a field of the parsed config, and nothing else is.
   assert.deepEqual(Object.keys(parseConfig({})).sort(), Object.keys(SETTINGS).sort());
+});
+
+const PRODUCTION = { APP_ENV: "production", ...TLS };
+
+Deno.test("parseConfig() in production requires rediss:// with an ACL user and password for Redis", () => {
+  const refused: [string, RegExp][] = [
+    ["redis://cache.internal:6379", /^APP_RATE_LIMIT_STORE: production needs rediss:\/\/ \(TLS\) for Redis$/],
+    ["redis://limiter:s3cret-pass@cache.internal:6379", /needs rediss:\/\//],
+    ["rediss://cache.internal:6379", /^APP_RATE_LIMIT_STORE: production needs Redis credentials/],
+    ["rediss://:s3cret-pass@cache.internal:6379", /production needs Redis credentials/],
+    ["rediss://default:s3cret-pass@cache.internal:6379", /a Redis ACL user of its own, not the shared default user$/],
+  ];
+  for (const [url, message] of refused) {
+    assert.throws(() => parseConfig({ ...PRODUCTION, APP_RATE_LIMIT_STORE: url }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, message);
+      assert.ok(!error.message.includes("s3cret"), "the URL's password is never echoed");
+      return true;
+    }, url);
+  }
+  const url = "rediss://limiter:s3cret-pass@cache.internal:6380";
+  assert.deepEqual(parseConfig({ ...PRODUCTION, APP_RATE_LIMIT_STORE: url }).rateLimitStore, { kind: "redis", url });
+  // Outside production a local redis:// stays possible (development, tests).
+  assert.equal(parseConfig({ APP_RATE_LIMIT_STORE: "redis://127.0.0.1:6379" }).rateLimitStore.kind, "redis");
+});
+
+Deno.test("parseConfig() APP_REDIS_CA names the only CA trusted for rediss://, and needs rediss://", () => {
+  const config = parseConfig({ APP_RATE_LIMIT_STORE: "rediss://limiter:pw@cache:6380", APP_REDIS_CA: "/etc/ca.pem" });
+  assert.equal(config.redisCA, "/etc/ca.pem");
+  for (const store of ["memory", "redis://127.0.0.1:6379"]) {
+    assert.throws(() => parseConfig({ APP_RATE_LIMIT_STORE: store, APP_REDIS_CA: "/etc/ca.pem" }), {
+      message: /^APP_REDIS_CA: needs a rediss:\/\/ APP_RATE_LIMIT_STORE/,
+    });
+  }
+});
+
+Deno.test("parseConfig() in production refuses the debug and trace log levels", () => {
+  for (const level of ["debug", "trace"]) {
+    assert.throws(() => parseConfig({ ...PRODUCTION, APP_LOG_LEVEL: level }), {
+      message: new RegExp(`^APP_LOG_LEVEL: ${level} is refused in production`),
+    });
+    assert.equal(parseConfig({ APP_LOG_LEVEL: level }).logLevel, level);
+  }
+  assert.equal(parseConfig({ ...PRODUCTION, APP_LOG_LEVEL: "warning" }).logLevel, "warning");
+});
+
+Deno.test("parseConfig() APP_PEPPERS: id:secret pairs, newest first; malformed lists refused without echoing a secret", () => {
+  const v2 = "2".repeat(40);
+  const v1 = "1".repeat(32);
+  assert.deepEqual(parseConfig({ APP_PEPPERS: `v2:${v2}, v1:${v1}` }).peppers, [
+    { id: "v2", secret: v2 },
+    { id: "v1", secret: v1 },
+  ]);
+  assert.deepEqual(parseConfig({}).peppers, []);
+  const refused: [string, RegExp][] = [
+    [`${v2}`, /entry 1 must be "<id>:<secret>"/],
+    [`V2:${v2}`, /entry 1 must be/],
+    [`v2:${v2},v1:short-secret`, /the secret of "v1" must be at least 32 characters/],
+    [`v2:${v2},v2:${v1}`, /"v2" is given twice/],
+  ];
+  for (const [value, message] of refused) {
+    assert.throws(() => parseConfig({ APP_PEPPERS: value }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /^APP_PEPPERS: /);
+      assert.match(error.message, message);
+      assert.ok(!error.message.includes(v2) && !error.message.includes("short-secret"));
+      return true;
+    }, value);
+  }
+});
+
+Deno.test("parseConfig() refuses an APP_*_FILE secret that resolveSecretFiles() did not read", () => {
+  for (const name of ["APP_PEPPER_FILE", "APP_PEPPERS_FILE", "APP_ADMIN_PASSWORD_FILE", "APP_RATE_LIMIT_STORE_FILE"]) {
+    assert.ok(CONFIG_VARIABLES.includes(name), `${name} is fetched from the environment`);
+    assert.throws(() => parseConfig({ [name]: "/run/secrets/x" }), { message: new RegExp(`^${name}: `) });
+  }
 });

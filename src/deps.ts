@@ -72,6 +72,7 @@ export function createDeps(config: Config, store: DataStore, overrides: DepsOver
   const hasher = new PasswordHasher({
     iterations: config.pbkdf2Iterations,
     pepper: config.pepper,
+    peppers: config.peppers,
     ...(overrides.kdf ? { kdf: overrides.kdf } : {}),
   });
   const credentialCache = new CredentialCache({ clock });

@@ -16,6 +16,7 @@ export const PROBLEMS = {
   "malformed-json": { status: 400, title: "Malformed JSON" },
   "unauthenticated": { status: 401, title: "Authentication required" },
   "forbidden": { status: 403, title: "Forbidden" },
+  "password-change-required": { status: 403, title: "Password change required" },
   "not-found": { status: 404, title: "Not found" },
   "method-not-allowed": { status: 405, title: "Method not allowed" },
   "conflict": { status: 409, title: "Conflict" },

@@ -43,10 +43,11 @@ function passwordIn(stdout: string): string {
   return match[1]!;
 }
 
-Deno.test("deno.json: the admin permission set is exactly data/ and sql/ to read, data/ to write, APP_* env, no remote imports", async () => {
+Deno.test("deno.json: the admin permission set is exactly data/, sql/ and /run/secrets to read, data/ to write, APP_* env, no remote imports", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", PROJECT_ROOT)));
   const { import: imports, ...grants } = config.permissions.admin;
-  assert.deepEqual(grants, { read: ["./data", "./sql"], write: ["./data"], env: ["APP_*"] });
+  // /run/secrets: where APP_*_FILE secrets live (src/config_secrets.ts); read only when one is named.
+  assert.deepEqual(grants, { read: ["./data", "./sql", "/run/secrets"], write: ["./data"], env: ["APP_*"] });
   // Remote module imports are denied like the server's: the default import hosts are network access too.
   assert.deepEqual(imports, config.permissions.server.import);
   assert.ok(imports.deny.includes("jsr.io:443") && imports.deny.includes("deno.land:443"));
@@ -136,9 +137,25 @@ Deno.test("a running server honours the CLI at once: new user, password reset, d
       fetch(`${server.origin}${path}`, { method, client: server.client, headers: { Authorization: authorization } });
     const basic = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`;
 
+    // A password the operator knows must be replaced at first use, before anything else.
+    const change = async (current: string, next: string) => {
+      const res = await fetch(`${server.origin}/auth/password`, {
+        method: "PUT",
+        client: server.client,
+        headers: { Authorization: basic("quinn", current), "Content-Type": "application/json" },
+        body: JSON.stringify({ currentPassword: current, newPassword: next }),
+      });
+      assert.equal(res.status, 204, await res.text());
+    };
+
     const created = await admin(server.dir, ["create-user", "quinn", "--role", "editor"]);
     assert.equal(created.code, 0, created.stderr);
-    const first = passwordIn(created.stdout);
+    const generated = passwordIn(created.stdout);
+    const early = await call("/auth/login", basic("quinn", generated), "POST");
+    assert.equal(early.status, 403);
+    await early.body?.cancel();
+    const first = "marmalade skylight over the pier";
+    await change(generated, first);
     const login = await call("/auth/login", basic("quinn", first), "POST");
     assert.equal(login.status, 200);
     const { token } = await login.json();
@@ -148,13 +165,15 @@ Deno.test("a running server honours the CLI at once: new user, password reset, d
 
     const reset = await admin(server.dir, ["reset-password", "quinn"]);
     assert.equal(reset.code, 0, reset.stderr);
-    const second = passwordIn(reset.stdout);
+    const reset1 = passwordIn(reset.stdout);
     const old = await call("/auth/me", basic("quinn", first));
     assert.equal(old.status, 401, "the server's cached copy of the old password is not accepted");
     await old.body?.cancel();
     const oldToken = await call("/auth/me", `Bearer ${token}`);
     assert.equal(oldToken.status, 401);
     await oldToken.body?.cancel();
+    const second = "tangerine lantern beneath the bridge";
+    await change(reset1, second);
     const fresh = await call("/auth/login", basic("quinn", second), "POST");
     assert.equal(fresh.status, 200);
     const { token: newToken } = await fresh.json();

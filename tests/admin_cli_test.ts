@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { auditRows, basicAuth, CountingKDF, createTestApp, TEST_ITERATIONS } from "./helpers.ts";
+import { auditRows, basicAuth, CountingKDF, createTestApp, problem, TEST_ITERATIONS, type TestApp } from "./helpers.ts";
 import { EXIT, runAdmin } from "../src/cli/admin.ts";
 
 /** A throwaway database file and a runner that captures what the CLI prints. */
@@ -57,14 +57,25 @@ Deno.test("runAdmin() help prints the usage on stdout; no command is a usage err
   }
 });
 
-Deno.test("runAdmin() create-user on a fresh file migrates it, syncs roles and prints a password that logs in", async () => {
+/** PUT /auth/password as `username` from `current` to `next`; asserts the 204. */
+async function changePassword(t: TestApp, username: string, current: string, next: string): Promise<void> {
+  const res = await t.json("PUT", "/auth/password", { currentPassword: current, newPassword: next }, {
+    headers: { Authorization: basicAuth(username, current) },
+  });
+  assert.equal(res.status, 204, await res.text());
+}
+
+Deno.test("runAdmin() create-user on a fresh file migrates it, syncs roles and prints a password that must be changed at first use", async () => {
   const w = await workspace();
   try {
     const res = await w.run(["create-user", "alice", "--role", "admin"]);
     assert.equal(res.status, EXIT.ok, res.stderr);
     assert.match(res.stderr, /applied 001_core\.sql, 002_audit_log\.sql/);
     assert.match(res.stderr, /shown once/);
-    assert.match(res.stdout, /^created user "alice" \(id 1, roles: admin\)$/m);
+    assert.match(
+      res.stdout,
+      /^created user "alice" \(id 1, roles: admin\); they must change the password at first use$/m,
+    );
     const password = passwordIn(res.stdout);
     assert.ok(password.length >= 20);
     assert.equal(w.kdf.calls, 1, "one derivation: hashing the new password");
@@ -73,13 +84,23 @@ Deno.test("runAdmin() create-user on a fresh file migrates it, syncs roles and p
     const me = await t.request("/auth/me", { headers: { Authorization: basicAuth("alice", password) } });
     assert.equal(me.status, 200);
     assert.ok((await me.json()).permissions.includes("users:manage"));
+    // The operator knows the password: nothing but /auth/me and the change is open until it changes.
+    const early = await t.request("/users", { headers: { Authorization: basicAuth("alice", password) } });
+    assert.equal(early.status, 403);
+    assert.equal((await problem(early)).type, "urn:secure-api:problem:password-change-required");
+    await changePassword(t, "alice", password, "a lighthouse keeper's own tune");
+    const later = await t.request("/users", {
+      headers: { Authorization: basicAuth("alice", "a lighthouse keeper's own tune") },
+    });
+    assert.equal(later.status, 200);
+    await later.body?.cancel();
     const [row] = await auditRows(t.deps, "user_created");
     assert.equal(row?.actor, null);
     assert.equal(row?.client, "cli");
     assert.equal(row?.method, "CLI");
     assert.equal(row?.path, "admin create-user");
     assert.equal(row?.target, "user:1");
-    assert.deepEqual(JSON.parse(row!.detail), { username: "alice", roles: ["admin"] });
+    assert.deepEqual(JSON.parse(row!.detail), { username: "alice", roles: ["admin"], mustChangePassword: true });
     assert.equal((await t.deps.audit.verify()).ok, true);
   } finally {
     await w.cleanup();
@@ -99,10 +120,10 @@ Deno.test("runAdmin() create-user --password-stdin uses the password exactly, le
     assert.doesNotMatch(res.stdout, /password:/, "a password the operator chose is not echoed");
     assert.match(res.stdout, /roles: editor, viewer/);
     await using t = await w.server();
-    const ok = await t.request("/products", { headers: { Authorization: basicAuth("bob", given) } });
+    const ok = await t.request("/auth/me", { headers: { Authorization: basicAuth("bob", given) } });
     assert.equal(ok.status, 200);
     await ok.body?.cancel();
-    const trimmed = await t.request("/products", { headers: { Authorization: basicAuth("bob", given.trim()) } });
+    const trimmed = await t.request("/auth/me", { headers: { Authorization: basicAuth("bob", given.trim()) } });
     assert.equal(trimmed.status, 401);
     await trimmed.body?.cancel();
   } finally {
@@ -139,8 +160,10 @@ Deno.test("runAdmin() create-user refuses with exit 1 and changes nothing: weak,
 Deno.test("runAdmin() reset-password prints a new password, ends the old one and every token", async () => {
   const w = await workspace();
   try {
-    const first = passwordIn((await w.run(["create-user", "carol", "--role", "admin"])).stdout);
+    const generated = passwordIn((await w.run(["create-user", "carol", "--role", "admin"])).stdout);
     await using t = await w.server();
+    const first = "violet harbour at seven bells";
+    await changePassword(t, "carol", generated, first);
     const login = await t.request("/auth/login", {
       method: "POST",
       headers: { Authorization: basicAuth("carol", first) },
@@ -163,11 +186,22 @@ Deno.test("runAdmin() reset-password prints a new password, ends the old one and
     const fresh = await after.request("/auth/me", { headers: { Authorization: basicAuth("carol", second) } });
     assert.equal(fresh.status, 200);
     await fresh.body?.cancel();
+    // The operator knows the reset password too: it opens nothing else until carol changes it.
+    const early = await after.request("/auth/login", {
+      method: "POST",
+      headers: { Authorization: basicAuth("carol", second) },
+    });
+    assert.equal(early.status, 403);
+    assert.equal((await problem(early)).type, "urn:secure-api:problem:password-change-required");
     const [row] = await auditRows(after.deps, "user_updated");
     assert.equal(row?.actor, null);
     assert.equal(row?.client, "cli");
     assert.equal(row?.path, "admin reset-password");
-    assert.deepEqual(JSON.parse(row!.detail), { change: "password reset", tokensRevoked: 1 });
+    assert.deepEqual(JSON.parse(row!.detail), {
+      change: "password reset",
+      mustChangePassword: true,
+      tokensRevoked: 1,
+    });
     const missing = await w.run(["reset-password", "nobody"]);
     assert.equal(missing.status, EXIT.refused);
     assert.match(missing.stderr, /No user is named "nobody"/);

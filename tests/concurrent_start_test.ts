@@ -89,7 +89,7 @@ Deno.test(`${PROCESSES} processes migrating and bootstrapping one fresh file: ea
           { username: string; password_hash: string }
         >();
         assert.equal(users.length, 1);
-        assert.equal(users[0]!.username, "admin");
+        assert.equal(users[0]!.username, "first-admin");
         assert.ok(
           await hasher.verify(passwords[0]!, users[0]!.password_hash),
           "the printed password is the stored one",

@@ -31,6 +31,7 @@ function serve(port: number, dir?: string): Promise<ServerProcess> {
     args: ["run", "-P=server", `--allow-net=127.0.0.1:${port}`, "main.ts"],
     env: {
       APP_PORT: String(port),
+      APP_ADMIN_USERNAME: "crash-admin",
       APP_ADMIN_PASSWORD: ADMIN_PASSWORD,
       APP_RATE_LIMIT_API: "1000000/60",
       APP_RATE_LIMIT_AUTH: "1000/60",
@@ -61,7 +62,7 @@ async function sqlite3(file: string, sql: string): Promise<string[]> {
 
 Deno.test("after SIGKILL mid-write, every acknowledged write survives, integrity and audit chain hold", async () => {
   const port = freePort();
-  const admin = basicAuth("admin", ADMIN_PASSWORD);
+  const admin = basicAuth("crash-admin", ADMIN_PASSWORD);
   const editor = basicAuth(EDITOR.username, EDITOR.password);
   let server = await serve(port);
   const dir = server.dir;

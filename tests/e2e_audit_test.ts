@@ -54,7 +54,7 @@ Deno.test("a real server records sys_startup and sys_shutdown, logs its chain he
     const first = await start(dir);
     const login = await fetch(`${first.origin}/auth/me`, {
       client: first.client,
-      headers: { Authorization: `Basic ${btoa(`admin:${first.adminPassword}`)}` },
+      headers: { Authorization: `Basic ${btoa(`${first.adminUsername}:${first.adminPassword}`)}` },
     });
     assert.equal(login.status, 200);
     await login.body?.cancel();

@@ -31,6 +31,8 @@ export interface ServerProcess {
   readonly stderr: string[];
   /** The one-time admin password printed on first start, if any. */
   readonly adminPassword: string | null;
+  /** The bootstrap admin's name as printed on the first start (generated unless APP_ADMIN_USERNAME set it). */
+  readonly adminUsername: string | null;
   /** An HTTP client trusting the server's development certificate. */
   readonly client: Deno.HttpClient;
   /** Sends a signal and waits for exit; returns the exit code. */
@@ -97,6 +99,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const stdout: string[] = [];
   const stderr: string[] = [];
   let adminPassword: string | null = null;
+  let adminUsername: string | null = null;
   const { promise: listening, resolve, reject } = Promise.withResolvers<void>();
   const outDone = collect(process.stdout, stdout, (line) => {
     if (line.includes("listening on")) resolve();
@@ -104,6 +107,8 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const errDone = collect(process.stderr, stderr, (line) => {
     const match = /one-time password: (\S+)/.exec(line);
     if (match) adminPassword = match[1]!;
+    const name = /created admin user "([^"]+)"/.exec(line);
+    if (name) adminUsername = name[1]!;
   });
   const exited = process.status.then((status) => {
     reject(new Error(`server exited (${status.code}) before listening:\n${stderr.join("\n")}`));
@@ -134,6 +139,9 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     stderr,
     get adminPassword() {
       return adminPassword;
+    },
+    get adminUsername() {
+      return adminUsername;
     },
     client,
     async stop(signal: Deno.Signal = "SIGTERM") {

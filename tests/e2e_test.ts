@@ -25,11 +25,24 @@ Deno.test("a real server: first start, register, admin grants editor, CRUD over 
   };
   let stopped = false;
   try {
-    // First start: database, migrations, certificate (key private), one-time admin password.
+    // First start: database, migrations, certificate (key private), one-time admin name and password.
     assert.ok((await Deno.stat(`${dir}/data/app.db`)).isFile);
     assert.equal((await Deno.stat(`${dir}/certs/dev-key.pem`)).mode! & 0o777, 0o600);
-    const admin = basicAuth("admin", server.adminPassword!);
+    // No default administrator (ASVS 5.0 6.3.2): a generated name and password, printed once.
+    assert.match(server.adminUsername ?? "", /^admin-[a-z2-7]{10}$/);
     assert.ok(server.adminPassword!.length >= 22, "≥ 128-bit generated password");
+    const generated = basicAuth(server.adminUsername!, server.adminPassword!);
+    // The generated password opens nothing but the change of itself (ASVS 5.0 6.4.1).
+    const early = await call("GET", "/users", generated);
+    assert.equal(early.response.status, 403);
+    assert.equal(early.body.type, "urn:secure-api:problem:password-change-required");
+    const adminPassword = "a new admin passphrase for the e2e run";
+    const changed = await call("PUT", "/auth/password", generated, {
+      currentPassword: server.adminPassword,
+      newPassword: adminPassword,
+    });
+    assert.equal(changed.response.status, 204);
+    const admin = basicAuth(server.adminUsername!, adminPassword);
 
     const registered = await call("POST", "/auth/register", undefined, {
       username: "erin",

@@ -26,6 +26,7 @@ import type { AuditContext } from "../audit/events.ts";
 import { ADMIN_ROLE, DEFAULT_ROLE } from "../domain/permissions.ts";
 import { initDatabase } from "../bootstrap.ts";
 import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "../config.ts";
+import { resolveSecretFiles } from "../config_secrets.ts";
 import { MigrationError } from "../db/migrations.ts";
 import type { DataStore } from "../db/store.ts";
 import { type AppDeps, createDeps, type DepsOverrides } from "../deps.ts";
@@ -105,7 +106,9 @@ export async function runAdmin(args: readonly string[], io: AdminIO): Promise<nu
   let config: Config;
   let store: DataStore;
   try {
-    config = parseConfig(Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, io.env[name]])));
+    config = parseConfig(
+      await resolveSecretFiles(Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, io.env[name]]))),
+    );
     const opened = await initDatabase(config.dbPath);
     store = opened.store;
     if (opened.applied.length > 0) err(`applied ${opened.applied.join(", ")} to ${config.dbPath}`);
@@ -183,8 +186,9 @@ async function execute(command: Exclude<AdminCommand, { name: "help" }>, deps: A
     case "create-user": {
       const roles = command.roles.length > 0 ? command.roles : [DEFAULT_ROLE];
       const { password, generated } = await choosePassword(command.passwordStdin, io);
-      const user = await accounts.create(command.username, password, ctx, roles);
-      out(`created user ${describe(user)}`);
+      // The operator knows this password: the user must replace it at first use (ASVS 5.0 6.4.1).
+      const user = await accounts.create(command.username, password, ctx, roles, { mustChangePassword: true });
+      out(`created user ${describe(user)}; they must change the password at first use`);
       if (generated) announcePassword(password, io);
       return EXIT.ok;
     }
@@ -192,7 +196,10 @@ async function execute(command: Exclude<AdminCommand, { name: "help" }>, deps: A
       const existing = await findUser(deps, command.username);
       const { password, generated } = await choosePassword(command.passwordStdin, io);
       const user = await accounts.resetPassword(existing.username, password, ctx);
-      out(`reset the password of ${describe(user)}; their tokens and cached logins are ended`);
+      out(
+        `reset the password of ${describe(user)}; their tokens and cached logins are ended, ` +
+          "and they must change the password at first use",
+      );
       if (generated) announcePassword(password, io);
       return EXIT.ok;
     }

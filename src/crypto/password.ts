@@ -7,9 +7,16 @@
  *   ASVS 5.0 appendix C), a 16-byte random salt per password, a 32-byte key.
  * - The password is NFC-normalised first (NIST SP 800-63B §3.1.1.2), so the
  *   same password typed on two keyboards produces the same bytes.
- * - An optional pepper (`APP_PEPPER`) is applied as HMAC-SHA-256(pepper,
- *   password) before PBKDF2: a stolen database alone is then not enough to
- *   test guesses. Changing the pepper invalidates every stored hash.
+ * - An optional pepper is applied as HMAC-SHA-256(pepper, password) before
+ *   PBKDF2: a stolen database alone is then not enough to test guesses.
+ *   Peppers are versioned so they can be rotated (ASVS 5.0 11.2.2, 13.3.1):
+ *   `APP_PEPPERS=v2:…,v1:…` lists them newest first, a hash records the id
+ *   of the pepper it used (`$pbkdf2-sha256$i=600000,p=v2$…`), older ids
+ *   still verify, and {@link PasswordHasher.needsRehash} makes the next
+ *   login rehash with the newest. A hash without `p=` was made with the
+ *   unversioned `APP_PEPPER` (or with none when that is unset). A hash whose
+ *   pepper id is no longer configured cannot verify: remove an old pepper
+ *   only once no hash names it (docs/crypto_inventory.md).
  * - Comparison is constant time.
  */
 import { createHmac } from "node:crypto";
@@ -39,11 +46,20 @@ export const pbkdf2SHA256: KDF = async (password, salt, iterations) => {
 /** A parsed PHC hash. */
 export interface ParsedHash {
   readonly iterations: number;
+  /** The id of the versioned pepper it was made with; null for the unversioned one (or none). */
+  readonly pepperId?: string | null;
   readonly salt: Uint8Array;
   readonly hash: Uint8Array;
 }
 
-const PHC_PATTERN = /^\$pbkdf2-sha256\$i=([1-9][0-9]{0,7})\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})$/;
+/** A versioned pepper: the id recorded in each hash it makes, and its secret. */
+export interface Pepper {
+  readonly id: string;
+  readonly secret: string;
+}
+
+const PHC_PATTERN =
+  /^\$pbkdf2-sha256\$i=([1-9][0-9]{0,7})(?:,p=([a-z0-9]{1,16}))?\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})$/;
 
 function toBase64(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes)).replace(/=+$/, "");
@@ -59,20 +75,23 @@ export function parsePHC(phc: string): ParsedHash | null {
   if (!match) return null;
   const iterations = Number(match[1]);
   if (iterations > MAX_ITERATIONS) return null;
-  return { iterations, salt: fromBase64(match[2]!), hash: fromBase64(match[3]!) };
+  return { iterations, pepperId: match[2] ?? null, salt: fromBase64(match[3]!), hash: fromBase64(match[4]!) };
 }
 
 /** Formats a PHC string. */
 export function formatPHC(parsed: ParsedHash): string {
-  return `$pbkdf2-sha256$i=${parsed.iterations}$${toBase64(parsed.salt)}$${toBase64(parsed.hash)}`;
+  const params = `i=${parsed.iterations}${parsed.pepperId ? `,p=${parsed.pepperId}` : ""}`;
+  return `$pbkdf2-sha256$${params}$${toBase64(parsed.salt)}$${toBase64(parsed.hash)}`;
 }
 
 /** Options for {@link PasswordHasher}. */
 export interface PasswordHasherOptions {
   /** PBKDF2 iterations for new hashes. Default 600000. */
   iterations?: number;
-  /** Secret mixed in with HMAC-SHA-256 before PBKDF2. Default none. */
+  /** The unversioned pepper (`APP_PEPPER`): for hashes without `p=`, and new ones when `peppers` is empty. Default none. */
   pepper?: string | null;
+  /** Versioned peppers (`APP_PEPPERS`), newest first: new hashes use the first. Default none. */
+  peppers?: readonly Pepper[];
   /** The derivation function. Default {@link pbkdf2SHA256}. */
   kdf?: KDF;
 }
@@ -80,47 +99,64 @@ export interface PasswordHasherOptions {
 /** Hashes and verifies passwords with one fixed set of parameters. */
 export class PasswordHasher {
   readonly iterations: number;
-  readonly #pepper: string | null;
+  readonly #legacyPepper: string | null;
+  readonly #peppers: ReadonlyMap<string, string>;
+  /** The pepper new hashes use: the first versioned one, else null (the unversioned one or none). */
+  readonly #currentPepperId: string | null;
   readonly #kdf: KDF;
 
   constructor(options: PasswordHasherOptions = {}) {
-    const { iterations = 600_000, pepper = null, kdf = pbkdf2SHA256 } = options;
+    const { iterations = 600_000, pepper = null, peppers = [], kdf = pbkdf2SHA256 } = options;
     if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
       throw new RangeError("iterations out of range");
     }
     this.iterations = iterations;
-    this.#pepper = pepper;
+    this.#legacyPepper = pepper;
+    this.#peppers = new Map(peppers.map((p) => [p.id, p.secret]));
+    if (this.#peppers.size !== peppers.length) throw new RangeError("pepper ids must be unique");
+    this.#currentPepperId = peppers[0]?.id ?? null;
     this.#kdf = kdf;
   }
 
-  #input(password: string): Uint8Array {
+  /** The KDF input for `password` under pepper `pepperId`; null when that pepper is not configured. */
+  #input(password: string, pepperId: string | null): Uint8Array | null {
     const normalized = password.normalize("NFC");
-    if (this.#pepper === null) return new TextEncoder().encode(normalized);
-    return new Uint8Array(createHmac("sha256", this.#pepper).update(normalized, "utf8").digest());
+    const secret = pepperId === null ? this.#legacyPepper : this.#peppers.get(pepperId);
+    if (secret === undefined) return null;
+    if (secret === null) return new TextEncoder().encode(normalized);
+    return new Uint8Array(createHmac("sha256", secret).update(normalized, "utf8").digest());
   }
 
-  /** A new PHC hash of `password` with a fresh random salt. */
+  /** A new PHC hash of `password` with a fresh random salt and the newest pepper. */
   async hash(password: string): Promise<string> {
     const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
-    const hash = await this.#kdf(this.#input(password), salt, this.iterations);
-    return formatPHC({ iterations: this.iterations, salt, hash });
+    const pepperId = this.#currentPepperId;
+    const hash = await this.#kdf(this.#input(password, pepperId)!, salt, this.iterations);
+    return formatPHC({ iterations: this.iterations, pepperId, salt, hash });
   }
 
   /**
    * True when `password` matches `phc`. Always runs exactly one derivation,
-   * even for a malformed stored hash, so the cost reveals nothing.
+   * even for a malformed stored hash or one whose pepper is not configured,
+   * so the cost reveals nothing.
    */
   async verify(password: string, phc: string): Promise<boolean> {
     const stored = parsePHC(phc);
     const parsed = stored ?? parsePHC(this.dummyHash())!;
-    const derived = await this.#kdf(this.#input(password), parsed.salt, parsed.iterations);
-    return timingSafeEqual(derived, parsed.hash) && stored !== null;
+    const input = this.#input(password, parsed.pepperId ?? null);
+    const derived = await this.#kdf(
+      input ?? this.#input(password, this.#currentPepperId)!,
+      parsed.salt,
+      parsed.iterations,
+    );
+    return timingSafeEqual(derived, parsed.hash) && stored !== null && input !== null;
   }
 
-  /** True when `phc` was made with weaker parameters than the current ones. */
+  /** True when `phc` was made with weaker parameters than the current ones, or with an older pepper. */
   needsRehash(phc: string): boolean {
     const parsed = parsePHC(phc);
-    return parsed === null || parsed.iterations < this.iterations;
+    return parsed === null || parsed.iterations < this.iterations ||
+      (parsed.pepperId ?? null) !== this.#currentPepperId;
   }
 
   /**
@@ -130,6 +166,7 @@ export class PasswordHasher {
   dummyHash(): string {
     return formatPHC({
       iterations: this.iterations,
+      pepperId: this.#currentPepperId,
       salt: crypto.getRandomValues(new Uint8Array(SALT_BYTES)),
       hash: crypto.getRandomValues(new Uint8Array(KEY_BYTES)),
     });

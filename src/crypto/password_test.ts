@@ -92,3 +92,42 @@ Deno.test("PasswordHasher.dummyHash() has the current parameters, so an unknown 
   const parsed = parsePHC(new PasswordHasher({ iterations: 4_321 }).dummyHash())!;
   assert.equal(parsed.iterations, 4_321);
 });
+
+const V1 = { id: "v1", secret: "1".repeat(32) };
+const V2 = { id: "v2", secret: "2".repeat(32) };
+const PASSWORD = "correct horse battery staple";
+
+Deno.test("PasswordHasher with versioned peppers records the newest id in the PHC string and verifies older ids", async () => {
+  const before = new PasswordHasher({ ...fast, peppers: [V1] });
+  const after = new PasswordHasher({ ...fast, peppers: [V2, V1] });
+  const old = await before.hash(PASSWORD);
+  assert.match(old, /^\$pbkdf2-sha256\$i=1000,p=v1\$/);
+  const fresh = await after.hash(PASSWORD);
+  assert.match(fresh, /^\$pbkdf2-sha256\$i=1000,p=v2\$/);
+  assert.equal(parsePHC(fresh)!.pepperId, "v2");
+  assert.equal(await after.verify(PASSWORD, old), true, "the older pepper still verifies");
+  assert.equal(await after.verify(PASSWORD, fresh), true);
+  assert.equal(await after.verify("correct horse battery stapler", old), false);
+  // The id selects the secret: the same bytes under another id's secret do not verify.
+  assert.equal(await after.verify(PASSWORD, old.replace(",p=v1$", ",p=v2$")), false);
+});
+
+Deno.test("PasswordHasher.needsRehash() is true for a hash made with an older or the unversioned pepper", async () => {
+  const legacy = await new PasswordHasher({ ...fast, pepper: "p".repeat(32) }).hash(PASSWORD);
+  const v1 = await new PasswordHasher({ ...fast, peppers: [V1] }).hash(PASSWORD);
+  const rotated = new PasswordHasher({ ...fast, pepper: "p".repeat(32), peppers: [V2, V1] });
+  assert.equal(rotated.needsRehash(legacy), true);
+  assert.equal(rotated.needsRehash(v1), true);
+  assert.equal(rotated.needsRehash(await rotated.hash(PASSWORD)), false);
+  assert.equal(await rotated.verify(PASSWORD, legacy), true, "APP_PEPPER still verifies the hashes it made");
+});
+
+Deno.test("PasswordHasher: a hash naming a pepper that is not configured never verifies, at the cost of one derivation", async () => {
+  let calls = 0;
+  const kdf: KDF = (p, s, i) => (calls++, pbkdf2SHA256(p, s, i));
+  const v1 = await new PasswordHasher({ ...fast, peppers: [V1] }).hash(PASSWORD);
+  const without = new PasswordHasher({ ...fast, peppers: [V2], kdf });
+  assert.equal(await without.verify(PASSWORD, v1), false);
+  assert.equal(calls, 1);
+  assert.throws(() => new PasswordHasher({ peppers: [V1, V1] }), RangeError);
+});

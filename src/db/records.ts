@@ -13,6 +13,8 @@ export interface UserRecord {
   readonly username: string;
   readonly passwordHash: string;
   readonly disabled: boolean;
+  /** The password was set by someone else and must be changed at first use (see `Principal`). */
+  readonly mustChangePassword: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
 }

@@ -131,12 +131,18 @@ export interface UserWrites {
    * Inserts a user and returns its id; ids are never reused, even after a
    * delete. Rejects with {@link UniqueViolation} when the name is taken in any case.
    */
-  create(username: string, passwordHash: string, now: string): Promise<number>;
+  create(username: string, passwordHash: string, now: string, mustChangePassword?: boolean): Promise<number>;
   /** Replaces the roles of `id` (duplicates ignored). */
   setRoles(id: number, roles: readonly string[], now: string): Promise<void>;
-  /** Stores a new password hash; false when there is no such user. */
-  setPasswordHash(id: number, hash: string, now: string): Promise<boolean>;
-  /** Swaps the hash only if it is still `old` (a transparent rehash must not undo a password change). */
+  /**
+   * Stores a new password hash and whether it must be changed at first use
+   * (default false: the user chose it); false when there is no such user.
+   */
+  setPasswordHash(id: number, hash: string, now: string, mustChangePassword?: boolean): Promise<boolean>;
+  /**
+   * Swaps the hash only if it is still `old` (a transparent rehash must not
+   * undo a password change); the must-change flag stays as it is.
+   */
   replacePasswordHash(id: number, old: string, hash: string, now: string): Promise<boolean>;
   /** Disables or enables `id`; false when there is no such user. */
   setDisabled(id: number, disabled: boolean, now: string): Promise<boolean>;

@@ -11,6 +11,12 @@ export interface Principal {
   readonly id: number;
   readonly username: string;
   readonly disabled: boolean;
+  /**
+   * The password was set by someone else (generated at bootstrap, or by the
+   * operator's CLI): until the user changes it, only `GET /auth/me` and
+   * `PUT /auth/password` are open to them (ASVS 5.0 6.4.1).
+   */
+  readonly mustChangePassword: boolean;
   readonly roles: readonly string[];
   readonly permissions: ReadonlySet<Permission>;
 }

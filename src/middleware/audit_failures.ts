@@ -14,6 +14,7 @@ import { auditContext } from "./audit_context.ts";
 
 const EVENTS: Partial<Record<ProblemKind, AuditEventName>> = {
   "forbidden": "authz_fail",
+  "password-change-required": "authz_fail",
   "bad-request": "input_validation_fail",
   "malformed-json": "input_validation_fail",
   "payload-too-large": "input_validation_fail",

@@ -9,6 +9,7 @@ const viewer: Principal = Object.freeze({
   id: 7,
   username: "vera",
   disabled: false,
+  mustChangePassword: false,
   roles: ["viewer"],
   permissions: new Set(["products:read"] as const),
 });

@@ -1,6 +1,7 @@
 /**
  * Chooses the rate-limit store from the configuration: memory by default,
- * Redis when `APP_RATE_LIMIT_STORE` is a `redis://` URL.
+ * Redis when `APP_RATE_LIMIT_STORE` is a `redis://` or `rediss://` URL (with
+ * `APP_REDIS_CA`, only that CA is trusted for its certificate).
  */
 import type { Logger } from "@logtape/logtape";
 import type { Config } from "../config.ts";
@@ -27,7 +28,9 @@ export async function createRateLimitStore(
   const { connectWaitMs = 2_000 } = options;
   if (config.rateLimitStore.kind === "memory") return new MemoryRateLimitStore({ maxKeys: config.rateLimitMaxKeys });
   const { RedisRateLimitStore } = await import("./redis_store.ts");
-  const store = RedisRateLimitStore.connect(config.rateLimitStore.url, { logger });
+  // The CA is a certificate, not a secret: keep it in certs/ (or /run/secrets), which the server may read.
+  const ca = config.redisCA === null ? null : await Deno.readTextFile(config.redisCA);
+  const store = RedisRateLimitStore.connect(config.rateLimitStore.url, { logger, ca });
   if (!(await store.waitUntilReady(connectWaitMs))) {
     logger.warn("starting without redis after {ms} ms: auth routes answer 503 until it is reachable", {
       ms: connectWaitMs,

@@ -99,6 +99,12 @@ export interface RouteSpec<
   readonly query?: Q;
   /** The JSON body schema; the body is validated before the handler runs (415/400/422 otherwise). */
   readonly body?: B;
+  /**
+   * Open to a user who must still change a password someone else set
+   * (`GET /auth/me`, `PUT /auth/password`); every other route answers them
+   * 403 `password-change-required`. Default false.
+   */
+  readonly allowedBeforePasswordChange?: boolean;
 }
 
 /** The validated input a handler reads with `c.req.valid(…)`. */
@@ -114,6 +120,7 @@ export interface RouteDefinition extends OperationDoc {
   readonly path: string;
   readonly guard: GuardInfo;
   readonly rateLimit: RatePolicyName;
+  readonly allowedBeforePasswordChange: boolean;
   readonly query?: z.ZodObject;
   readonly body?: NamedSchema;
   /** What the router runs: the guard, the validators, the handler. */
@@ -132,7 +139,7 @@ export function defineRoute<
   B extends NamedSchema | undefined = undefined,
   Q extends z.ZodObject | undefined = undefined,
 >(spec: RouteSpec<P, E, B, Q>, handler: Handler<E, P, RouteInput<B, Q>>): RouteDefinition {
-  const { guard: guardHandler, rateLimit = "api", ...rest } = spec;
+  const { guard: guardHandler, rateLimit = "api", allowedBeforePasswordChange = false, ...rest } = spec;
   const guard = guardOf(guardHandler);
   if (guard === undefined) {
     throw new Error(
@@ -146,7 +153,13 @@ export function defineRoute<
   // route back — even when one handler function serves two routes.
   const routeHandler = (c: Context, next: () => Promise<void>) => (handler as unknown as MiddlewareHandler)(c, next);
   handlers.push(routeHandler as MiddlewareHandler);
-  const definition: RouteDefinition = { ...rest, guard, rateLimit, handlers } as RouteDefinition;
+  const definition: RouteDefinition = {
+    ...rest,
+    guard,
+    rateLimit,
+    allowedBeforePasswordChange,
+    handlers,
+  } as RouteDefinition;
   Object.defineProperty(routeHandler, ROUTE, { value: definition });
   return definition;
 }

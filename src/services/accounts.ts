@@ -124,15 +124,22 @@ export class Accounts {
     return this.#store.users.countActiveWithRole(ADMIN_ROLE);
   }
 
-  /** Creates a user with `roles` (default `viewer`); the password must pass the policy. */
+  /**
+   * Creates a user with `roles` (default `viewer`); the password must pass
+   * the policy. With `mustChangePassword` (an operator chose or generated
+   * it) the user must replace it at first use.
+   */
   async create(
     username: string,
     password: string,
     ctx: AuditContext,
     roles: readonly string[] = [DEFAULT_ROLE],
+    options: CreateOptions = {},
   ): Promise<PublicUser> {
     const hash = await this.#checkedHash(username, password, roles);
-    return await this.#createHashed(username, hash, roles, ctx);
+    return await this.#createHashed(username, hash, roles, ctx, {
+      mustChangePassword: options.mustChangePassword ?? false,
+    });
   }
 
   /** Checks a new account's name, password and roles, then hashes the password (outside any transaction). */
@@ -161,21 +168,21 @@ export class Accounts {
     hash: string,
     roles: readonly string[],
     ctx: AuditContext,
-    onlyIfEmpty = false,
+    { onlyIfEmpty = false, mustChangePassword = false }: { onlyIfEmpty?: boolean; mustChangePassword?: boolean },
   ): Promise<PublicUser> {
     try {
       return await this.#store.transaction(async (tx) => {
         if (onlyIfEmpty && await tx.users.count() > 0) throw new FirstUserExists();
         await this.#requireRolesExist(tx, roles);
         const now = this.#now();
-        const id = await tx.users.create(username, hash, now);
+        const id = await tx.users.create(username, hash, now, mustChangePassword);
         await tx.users.setRoles(id, roles, now);
         await this.#audit.appendIn(tx, {
           ...ctx,
           event: "user_created",
           status: 201,
           target: `user:${id}`,
-          detail: { username, roles: [...roles] },
+          detail: { username, roles: [...roles], ...(mustChangePassword ? { mustChangePassword } : {}) },
         });
         return await viewOf(tx, id);
       }, onlyIfEmpty ? EXCLUSIVE : {});
@@ -208,7 +215,7 @@ export class Accounts {
     if (problem) throw invalidPassword("newPassword", problem);
     const hash = await authenticator.hashPassword(next);
     await this.#store.transaction(async (tx) => {
-      await tx.users.setPasswordHash(user.id, hash, this.#now());
+      await tx.users.setPasswordHash(user.id, hash, this.#now(), false);
       const revoked = await authenticator.revokeAllCredentials(tx, user.id);
       await this.#audit.appendIn(tx, {
         ...ctx,
@@ -220,7 +227,11 @@ export class Accounts {
     });
   }
 
-  /** Sets a new password without knowing the old one (CLI reset); ends all sessions. */
+  /**
+   * Sets a new password without knowing the old one (CLI reset); ends all
+   * sessions. The operator knows this password, so the user must change it
+   * at first use (ASVS 5.0 6.4.3).
+   */
   async resetPassword(username: string, password: string, ctx: AuditContext): Promise<PublicUser> {
     const user = await this.#store.users.findByUsername(username);
     if (!user) throw new ApiError("not-found", "No such user.");
@@ -228,7 +239,7 @@ export class Accounts {
     if (problem) throw invalidPassword("password", problem);
     const hash = await this.#authenticator.hashPassword(password);
     return await this.#store.transaction(async (tx) => {
-      if (!(await tx.users.setPasswordHash(user.id, hash, this.#now()))) {
+      if (!(await tx.users.setPasswordHash(user.id, hash, this.#now(), true))) {
         throw new ApiError("not-found", "No such user.");
       }
       const revoked = await this.#authenticator.revokeAllCredentials(tx, user.id);
@@ -236,7 +247,7 @@ export class Accounts {
         ...ctx,
         event: "user_updated",
         target: `user:${user.id}`,
-        detail: { change: "password reset", tokensRevoked: revoked },
+        detail: { change: "password reset", mustChangePassword: true, tokensRevoked: revoked },
       });
       return await viewOf(tx, user.id);
     });
@@ -317,24 +328,35 @@ export class Accounts {
   }
 
   /**
-   * Creates the bootstrap admin when no user exists. Returns the generated
-   * password (to print once) when none was configured, else null. Another
-   * process starting at the same moment creates it at most once: the
-   * emptiness is checked again inside the creating transaction.
+   * Creates the bootstrap admin when no user exists, and returns what to
+   * print once: its name and, when none was configured, the generated
+   * password — which must be changed at first use (ASVS 5.0 6.4.1). There is
+   * no default name (6.3.2): unset, a name `admin-<random>` is generated.
+   * Null when a user exists. Another process starting at the same moment
+   * creates it at most once: the emptiness is checked again inside the
+   * creating transaction.
    */
-  async bootstrapAdmin(username: string, password: string | null, ctx: AuditContext): Promise<string | null> {
+  async bootstrapAdmin(
+    username: string | null,
+    password: string | null,
+    ctx: AuditContext,
+  ): Promise<BootstrappedAdmin | null> {
     if (await this.#store.users.count() > 0) return null; // the common case, without hashing; decided again below
+    const name = username ?? generateAdminName();
     let chosen = password ?? generatePassword();
-    while (password === null && passwordProblem(chosen, username)) chosen = generatePassword();
-    const hash = await this.#checkedHash(username, chosen, [ADMIN_ROLE]);
+    while (password === null && passwordProblem(chosen, name)) chosen = generatePassword();
+    const hash = await this.#checkedHash(name, chosen, [ADMIN_ROLE]);
     try {
-      await this.#createHashed(username, hash, [ADMIN_ROLE], ctx, true);
+      await this.#createHashed(name, hash, [ADMIN_ROLE], ctx, {
+        onlyIfEmpty: true,
+        mustChangePassword: password === null,
+      });
     } catch (error) {
-      // Another process created the first user meanwhile; only the creator reports a password.
+      // Another process created the first user meanwhile; only the creator reports anything.
       if (error instanceof FirstUserExists) return null;
       throw error;
     }
-    return password === null ? chosen : null;
+    return { username: name, generatedPassword: password === null ? chosen : null };
   }
 
   async #requireRolesExist(reads: Pick<StoreReads, "roles">, roles: readonly string[]): Promise<void> {
@@ -358,6 +380,25 @@ export class Accounts {
       throw new ApiError("conflict", `You cannot ${verb} the last active admin.`);
     }
   }
+}
+
+/** Options for {@link Accounts.create}. */
+export interface CreateOptions {
+  /** The password was chosen or generated by the operator: the user must change it at first use. Default false. */
+  mustChangePassword?: boolean | undefined;
+}
+
+/** What the bootstrap created, to print once. */
+export interface BootstrappedAdmin {
+  readonly username: string;
+  /** The generated password (to be changed at first use), or null when `APP_ADMIN_PASSWORD` gave one. */
+  readonly generatedPassword: string | null;
+}
+
+/** An administrator name nobody can guess: `admin-` and 10 random base32 letters (50 bits). */
+export function generateAdminName(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+  return `admin-${Array.from(crypto.getRandomValues(new Uint8Array(10)), (b) => alphabet[b & 31]).join("")}`;
 }
 
 /** Another process created the first user while this one was hashing the bootstrap password. */

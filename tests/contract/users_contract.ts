@@ -23,7 +23,15 @@ export function defineUsersContract(engine: string, makeStore: MakeStore): void 
   test("create() returns a numeric id; findById/findByUsername read the record back exactly", async (store) => {
     const id = await store.transaction((tx) => tx.users.create("Alice", HASH, NOW));
     assert.equal(typeof id, "number");
-    const expected = { id, username: "Alice", passwordHash: HASH, disabled: false, createdAt: NOW, updatedAt: NOW };
+    const expected = {
+      id,
+      username: "Alice",
+      passwordHash: HASH,
+      disabled: false,
+      mustChangePassword: false,
+      createdAt: NOW,
+      updatedAt: NOW,
+    };
     assert.deepEqual({ ...(await store.users.findById(id)) }, expected);
     assert.deepEqual({ ...(await store.users.findByUsername("alice")) }, expected, "names compare in any case");
     assert.equal(await store.users.findById(id + 1000), undefined);

@@ -67,6 +67,7 @@ Deno.test("migratePostgres() applies every file once, in order, with its checksu
     "003_user_ids_never_reused.sql",
     "004_authz_generation.sql",
     "005_app_role_grants.sql",
+    "006_must_change_password.sql",
   ]);
   const first = await migrate(db.ownerUrl, { appRole: pg().app.name });
   assert.deepEqual(first, { applied: migrations.map((m) => m.name), warnings: [] });

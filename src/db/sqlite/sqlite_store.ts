@@ -138,9 +138,9 @@ function readsOver(sql: Statements, run: Runner): StoreReads {
 function transactionOver(sql: Statements, run: Runner, afterCommit: (hook: () => void) => void): Transaction {
   const reads = readsOver(sql, run);
   const users: UserWrites = {
-    create: (username, hash, now) => run(() => sql.users.create(username, hash, now)),
+    create: (username, hash, now, mustChange) => run(() => sql.users.create(username, hash, now, mustChange)),
     setRoles: (id, roles, now) => run(() => sql.users.setRoles(id, roles, now)),
-    setPasswordHash: (id, hash, now) => run(() => sql.users.setPasswordHash(id, hash, now)),
+    setPasswordHash: (id, hash, now, mustChange) => run(() => sql.users.setPasswordHash(id, hash, now, mustChange)),
     replacePasswordHash: (id, old, hash, now) => run(() => sql.users.replacePasswordHash(id, old, hash, now)),
     setDisabled: (id, disabled, now) => run(() => sql.users.setDisabled(id, disabled, now)),
     delete: (id) => run(() => sql.users.delete(id)),

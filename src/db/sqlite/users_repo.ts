@@ -13,6 +13,7 @@ interface UserRow {
   username: string;
   password_hash: string;
   disabled: number;
+  must_change_password: number;
   created_at: string;
   updated_at: string;
 }
@@ -23,6 +24,7 @@ function toRecord(row: UserRow): UserRecord {
     username: row.username,
     passwordHash: row.password_hash,
     disabled: row.disabled === 1,
+    mustChangePassword: row.must_change_password === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -38,13 +40,15 @@ export type UsersRepo = ReturnType<typeof createUsersRepo>;
 /** Prepares the user statements once for `db`. */
 export function createUsersRepo(db: Database) {
   const byId = db.prepare(
-    "SELECT id, username, password_hash, disabled, created_at, updated_at FROM users WHERE id = :id",
+    `SELECT id, username, password_hash, disabled, must_change_password, created_at, updated_at
+     FROM users WHERE id = :id`,
   );
   const byName = db.prepare(
-    "SELECT id, username, password_hash, disabled, created_at, updated_at FROM users WHERE username = :username",
+    `SELECT id, username, password_hash, disabled, must_change_password, created_at, updated_at
+     FROM users WHERE username = :username`,
   );
   const principal = db.prepare(`
-    SELECT u.id, u.username, u.disabled, u.password_hash,
+    SELECT u.id, u.username, u.disabled, u.must_change_password, u.password_hash,
       (SELECT group_concat(role) FROM (SELECT role FROM user_roles WHERE user_id = u.id ORDER BY role)) AS roles,
       (SELECT group_concat(permission) FROM (
          SELECT DISTINCT rp.permission FROM user_roles ur JOIN role_permissions rp ON rp.role = ur.role
@@ -52,13 +56,16 @@ export function createUsersRepo(db: Database) {
     FROM users u WHERE u.id = :id`);
   // Ids come from a mark that only rises (sql/003): a deleted user's id never names a new user.
   const insert = db.prepare(
-    `INSERT INTO users (id, username, password_hash, created_at, updated_at)
-     VALUES ((SELECT last_id + 1 FROM user_id_high_water WHERE singleton = 1), :username, :hash, :now, :now)`,
+    `INSERT INTO users (id, username, password_hash, must_change_password, created_at, updated_at)
+     VALUES ((SELECT last_id + 1 FROM user_id_high_water WHERE singleton = 1), :username, :hash, :mustChange,
+       :now, :now)`,
   );
   const rolesOf = db.prepare("SELECT role FROM user_roles WHERE user_id = :id ORDER BY role");
   const grant = db.prepare("INSERT INTO user_roles (user_id, role) VALUES (:id, :role)");
   const revokeAll = db.prepare("DELETE FROM user_roles WHERE user_id = :id");
-  const setHash = db.prepare("UPDATE users SET password_hash = :hash, updated_at = :now WHERE id = :id");
+  const setHash = db.prepare(
+    "UPDATE users SET password_hash = :hash, must_change_password = :mustChange, updated_at = :now WHERE id = :id",
+  );
   const replaceHash = db.prepare(
     "UPDATE users SET password_hash = :hash, updated_at = :now WHERE id = :id AND password_hash = :old",
   );
@@ -66,7 +73,7 @@ export function createUsersRepo(db: Database) {
   const touch = db.prepare("UPDATE users SET updated_at = :now WHERE id = :id");
   const remove = db.prepare("DELETE FROM users WHERE id = :id");
   const page = db.prepare(
-    `SELECT id, username, password_hash, disabled, created_at, updated_at FROM users
+    `SELECT id, username, password_hash, disabled, must_change_password, created_at, updated_at FROM users
      WHERE id > :after ORDER BY id LIMIT :limit`,
   );
   const activeWithRole = db.prepare(
@@ -80,6 +87,7 @@ export function createUsersRepo(db: Database) {
       id: number;
       username: string;
       disabled: number;
+      must_change_password: number;
       password_hash: string;
       roles: string | null;
       permissions: string | null;
@@ -90,6 +98,7 @@ export function createUsersRepo(db: Database) {
       id: row.id,
       username: row.username,
       disabled: row.disabled === 1,
+      mustChangePassword: row.must_change_password === 1,
       roles: Object.freeze(splitList(row.roles)),
       permissions: new Set(splitList(row.permissions).filter(isPermission)),
     });
@@ -119,8 +128,8 @@ export function createUsersRepo(db: Database) {
       return loadWithHash(id);
     },
     /** Inserts a user; throws a UNIQUE violation when the name is taken in any case. */
-    create(username: string, passwordHash: string, now: string): number {
-      return insert.run({ username, hash: passwordHash, now }).lastInsertRowid;
+    create(username: string, passwordHash: string, now: string, mustChangePassword = false): number {
+      return insert.run({ username, hash: passwordHash, mustChange: mustChangePassword ? 1 : 0, now }).lastInsertRowid;
     },
     /** The role names granted to `id`. */
     rolesOf(id: number): string[] {
@@ -132,9 +141,9 @@ export function createUsersRepo(db: Database) {
       for (const role of new Set(roles)) grant.run({ id, role });
       touch.run({ id, now });
     },
-    /** Stores a new password hash. */
-    setPasswordHash(id: number, hash: string, now: string): boolean {
-      return setHash.run({ id, hash, now }).changes === 1;
+    /** Stores a new password hash and whether it must be changed at first use. */
+    setPasswordHash(id: number, hash: string, now: string, mustChangePassword = false): boolean {
+      return setHash.run({ id, hash, mustChange: mustChangePassword ? 1 : 0, now }).changes === 1;
     },
     /** Swaps the hash only if it is still `old` (a transparent rehash must not undo a password change). */
     replacePasswordHash(id: number, old: string, hash: string, now: string): boolean {
