@@ -18,6 +18,7 @@ import { AUDIT_CATEGORY, configureLogging } from "./src/logging.ts";
 import { type HTTPSService, serveHTTPS } from "./src/server/serve_https.ts";
 import { createRateLimitStore } from "./src/ratelimit/create_store.ts";
 import { ensureDevCertificate } from "./src/tls/dev_cert.ts";
+import { WorkerStrengthEstimator } from "./src/auth/strength_estimator.ts";
 
 const stderr = (line: string) => Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
 
@@ -40,6 +41,8 @@ if (applied.length > 0) log.info("applied migrations {applied}", { applied });
 const deps = createDeps(config, store, {
   logger: getLogger([...AUDIT_CATEGORY]),
   rateLimitStore: await createRateLimitStore(config, getLogger(["secure-api", "ratelimit"])),
+  // The estimate costs up to ~100 ms of CPU for hostile input: off the event loop.
+  strength: new WorkerStrengthEstimator(),
 });
 let bootstrapped: Awaited<ReturnType<typeof bootstrap>>;
 try {

@@ -293,6 +293,12 @@ export const SETTINGS = {
     schema: optional(text),
     doc: "Optional rotating JSON-lines file, in addition to stdout.",
   }),
+  passwordContextWords: setting({
+    name: "APP_PASSWORD_CONTEXT_WORDS",
+    schema: list((word) => word.replace(/[\s._-]/g, "").length >= 4 ? word : null, "a word of at least 4 letters"),
+    doc: "Comma-separated words no password may contain (your organisation's and product's names), " +
+      "besides the built-in ones (docs/authentication.md).",
+  }),
   adminUsername: setting({
     name: "APP_ADMIN_USERNAME",
     schema: optional(

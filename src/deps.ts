@@ -18,6 +18,8 @@ import { MemoryRateLimitStore } from "./ratelimit/memory_store.ts";
 import { type RatePolicy, ratePolicy } from "./ratelimit/policy.ts";
 import type { RateLimitStore } from "./ratelimit/store.ts";
 import type { TarpitOptions } from "./middleware/tarpit.ts";
+import { CONTEXT_WORDS } from "./auth/password_strength.ts";
+import type { StrengthEstimator } from "./auth/strength_estimator.ts";
 import { Accounts } from "./services/accounts.ts";
 import { Products } from "./services/products.ts";
 import { Roles } from "./services/roles.ts";
@@ -63,6 +65,8 @@ export interface DepsOverrides {
   logger?: Logger | null;
   /** How refused (429) responses are held. Default: up to 1 s, at most 1024 at once. */
   tarpit?: TarpitOptions;
+  /** The password-strength estimator. Default on the calling thread; `main.ts` passes a Worker. */
+  strength?: StrengthEstimator;
 }
 
 /** Wires the dependencies for `config` over `store`. */
@@ -90,7 +94,14 @@ export function createDeps(config: Config, store: DataStore, overrides: DepsOver
     clock,
   });
   const services: Services = {
-    accounts: new Accounts({ store, authenticator, audit, clock }),
+    accounts: new Accounts({
+      store,
+      authenticator,
+      audit,
+      clock,
+      ...(overrides.strength ? { strength: overrides.strength } : {}),
+      contextWords: [...CONTEXT_WORDS, ...config.passwordContextWords],
+    }),
     roles: new Roles({ store, audit, clock }),
     products: new Products({ store, audit, clock }),
   };

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { COMMON_PASSWORDS, passwordProblem } from "./password_policy.ts";
+import { CONTEXT_WORDS } from "./password_strength.ts";
 
 Deno.test("passwordProblem() accepts a long unremarkable passphrase", () => {
   assert.equal(passwordProblem("tangerine koala orbit 42", "alice"), null);
@@ -34,4 +35,25 @@ Deno.test("passwordProblem() refuses common passwords from a list of 10,000+, ca
 Deno.test("passwordProblem() refuses a password equal to or containing the username", () => {
   assert.equal(passwordProblem("alice.wonderland", "alice.wonderland"), "must not contain the username");
   assert.equal(passwordProblem("my-name-is-ALICE-ok", "alice"), "must not contain the username");
+});
+
+Deno.test("passwordProblem() refuses the service's context words, ignoring case and separators, and configured ones", () => {
+  for (
+    const password of [
+      "my secure-api passphrase",
+      "SecureAPI-is-my-password",
+      "secure_api and more words",
+      "x Secure.Api x x x x",
+    ]
+  ) {
+    assert.match(
+      passwordProblem(password, "alice")!,
+      /must not contain "secure-api", a word of this service/,
+      password,
+    );
+  }
+  assert.match(passwordProblem("the products api is mine", "alice")!, /must not contain "products-api"/);
+  const withOwn = [...CONTEXT_WORDS, "Acme Corp"];
+  assert.match(passwordProblem("welcome to acmecorp 2026", "alice", withOwn)!, /must not contain "Acme Corp"/);
+  assert.equal(passwordProblem("welcome to acmecorp 2026", "alice"), null, "only when configured");
 });

@@ -21,6 +21,8 @@ import type { AuditLog } from "../audit/audit_log.ts";
 import type { AuditContext } from "../audit/events.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
 import { passwordProblem } from "../auth/password_policy.ts";
+import { CONTEXT_WORDS } from "../auth/password_strength.ts";
+import { InlineStrengthEstimator, type StrengthEstimator } from "../auth/strength_estimator.ts";
 import { encodeBase64Url } from "../crypto/tokens.ts";
 import type { UserRecord } from "../db/records.ts";
 import { type DataStore, type StoreReads, type Transaction, UniqueViolation } from "../db/store.ts";
@@ -68,6 +70,10 @@ export interface AccountsOptions {
   audit: AuditLog;
   /** The time. Default `Date.now`. */
   clock?: Clock;
+  /** Estimates new passwords' strength. Default on this thread; the server passes a Worker. */
+  strength?: StrengthEstimator;
+  /** Words no password may contain (docs/authentication.md). Default {@link CONTEXT_WORDS}. */
+  contextWords?: readonly string[];
 }
 
 function invalidPassword(field: string, problem: string): ApiError {
@@ -89,12 +95,26 @@ export class Accounts {
   readonly #authenticator: Authenticator;
   readonly #audit: AuditLog;
   readonly #clock: Clock;
+  readonly #strength: StrengthEstimator;
+  readonly #contextWords: readonly string[];
 
   constructor(options: AccountsOptions) {
     this.#store = options.store;
     this.#authenticator = options.authenticator;
     this.#audit = options.audit;
     this.#clock = options.clock ?? Date.now;
+    this.#strength = options.strength ?? new InlineStrengthEstimator();
+    this.#contextWords = options.contextWords ?? CONTEXT_WORDS;
+  }
+
+  /**
+   * Why `password` is not acceptable for `username`: the cheap rules
+   * (length, common list, username, context words), then the strength estimate.
+   */
+  async #passwordProblem(password: string, username: string): Promise<string | null> {
+    const rule = passwordProblem(password, username, this.#contextWords);
+    if (rule) return rule;
+    return (await this.#strength.estimate(password, [username, ...this.#contextWords])).problem;
   }
 
   #now(): string {
@@ -150,7 +170,7 @@ export class Accounts {
     if (!USERNAME_PATTERN.test(username)) {
       throw validationFailed([{ path: "username", message: USERNAME_RULE }]);
     }
-    const problem = passwordProblem(password, username);
+    const problem = await this.#passwordProblem(password, username);
     if (problem) throw invalidPassword("password", problem);
     await this.#requireRolesExist(this.#store, roles);
     return await this.#authenticator.hashPassword(password);
@@ -211,7 +231,7 @@ export class Accounts {
     if (current.normalize("NFC") === next.normalize("NFC")) {
       throw invalidPassword("newPassword", "must differ from the current password");
     }
-    const problem = passwordProblem(next, user.username);
+    const problem = await this.#passwordProblem(next, user.username);
     if (problem) throw invalidPassword("newPassword", problem);
     const hash = await authenticator.hashPassword(next);
     await this.#store.transaction(async (tx) => {
@@ -235,7 +255,7 @@ export class Accounts {
   async resetPassword(username: string, password: string, ctx: AuditContext): Promise<PublicUser> {
     const user = await this.#store.users.findByUsername(username);
     if (!user) throw new ApiError("not-found", "No such user.");
-    const problem = passwordProblem(password, user.username);
+    const problem = await this.#passwordProblem(password, user.username);
     if (problem) throw invalidPassword("password", problem);
     const hash = await this.#authenticator.hashPassword(password);
     return await this.#store.transaction(async (tx) => {
@@ -344,7 +364,7 @@ export class Accounts {
     if (await this.#store.users.count() > 0) return null; // the common case, without hashing; decided again below
     const name = username ?? generateAdminName();
     let chosen = password ?? generatePassword();
-    while (password === null && passwordProblem(chosen, name)) chosen = generatePassword();
+    while (password === null && passwordProblem(chosen, name, this.#contextWords)) chosen = generatePassword();
     const hash = await this.#checkedHash(name, chosen, [ADMIN_ROLE]);
     try {
       await this.#createHashed(name, hash, [ADMIN_ROLE], ctx, {
