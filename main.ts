@@ -15,6 +15,7 @@ import { ApiError } from "./src/errors.ts";
 import { problemResponse } from "./src/middleware/error_handler.ts";
 import { AUDIT_CATEGORY, configureLogging } from "./src/logging.ts";
 import { createRateLimitStore } from "./src/ratelimit/create_store.ts";
+import { describeListenError, preflight } from "./src/startup/preflight.ts";
 import { ensureDevCertificate } from "./src/tls/dev_cert.ts";
 
 const stderr = (line: string) => Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
@@ -27,6 +28,12 @@ try {
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   stderr(`secure-api: configuration error: ${error.message}`);
+  Deno.exit(1);
+}
+// Before anything is created: one line for a mistake in the environment (src/startup/preflight.ts).
+const problem = preflight(config);
+if (problem !== null) {
+  stderr(`secure-api: configuration error: ${problem}`);
   Deno.exit(1);
 }
 
@@ -58,20 +65,30 @@ const tls = config.tlsCertFile !== null && config.tlsKeyFile !== null
   ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }
   : await ensureDevCertificate("certs");
 const app = createApp(deps);
-const server = Deno.serve({
-  hostname: config.host,
-  port: config.port,
-  cert: await Deno.readTextFile(tls.certFile),
-  key: await Deno.readTextFile(tls.keyFile),
-  onListen: ({ hostname, port }) => log.info("listening on {url}", { url: `https://${hostname}:${port}` }),
-  // Only reached if the app itself fails to produce a response (its own onError handles the rest);
-  // still a problem+json body whose id matches the log line (SPEC §5).
-  onError: (error) => {
-    const requestId = crypto.randomUUID();
-    log.error("unhandled server error ({requestId}): {error}", { requestId, error });
-    return problemResponse(new ApiError("internal", "An unexpected error occurred."), "/", requestId);
-  },
-}, app.fetch);
+let server: Deno.HttpServer<Deno.NetAddr>;
+try {
+  server = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    cert: await Deno.readTextFile(tls.certFile),
+    key: await Deno.readTextFile(tls.keyFile),
+    onListen: ({ hostname, port }) => log.info("listening on {url}", { url: `https://${hostname}:${port}` }),
+    // Only reached if the app itself fails to produce a response (its own onError handles the rest);
+    // still a problem+json body (RFC 9457) whose id matches the log line.
+    onError: (error) => {
+      const requestId = crypto.randomUUID();
+      log.error("unhandled server error ({requestId}): {error}", { requestId, error });
+      return problemResponse(new ApiError("internal", "An unexpected error occurred."), "/", requestId);
+    },
+  }, app.fetch);
+} catch (error) {
+  // The port was taken (or the address refused) after the preflight check: still one line.
+  const line = describeListenError(error, config.host, config.port);
+  if (line === null) throw error;
+  stderr(`secure-api: configuration error: ${line}`);
+  db.close();
+  Deno.exit(1);
+}
 
 deps.audit.append({
   event: "sys_startup",

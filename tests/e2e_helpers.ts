@@ -9,20 +9,48 @@ import { copy } from "./fs_copy.ts";
 /** The project root (this file lives in `tests/`). */
 export const PROJECT_ROOT = new URL("../", import.meta.url);
 
+/** The port `deno task start` listens on by default, and the one the `server` permission set names. */
+export const DEFAULT_PORT = 8443;
+
+/** Options for {@link projectCopy}. */
+export interface ProjectCopyOptions {
+  /**
+   * Rewrites the `server` permission set's listen entries from 8443 to this
+   * port (as a user allowing another port would, README "The permission
+   * sandbox"), so the real `deno task start` can run on a free port and a
+   * test never binds the developer's 8443. Default: the set as shipped.
+   */
+  port?: number;
+}
+
 /** Copies the files a server needs into a fresh temporary directory. */
-export async function projectCopy(): Promise<string> {
+export async function projectCopy(options: ProjectCopyOptions = {}): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "secure-api-e2e-" });
   for (const entry of ["deno.json", "deno.lock", "main.ts", "src", "sql"]) {
     await copy(new URL(entry, PROJECT_ROOT).pathname, `${dir}/${entry}`);
   }
   await Deno.mkdir(`${dir}/certs`);
+  if (options.port !== undefined) await allowPort(dir, options.port);
   return dir;
+}
+
+/** Replaces the `server` set's `…:8443` listen entries in `dir/deno.json` by `…:port`. */
+export async function allowPort(dir: string, port: number): Promise<void> {
+  const path = `${dir}/deno.json`;
+  const config = JSON.parse(await Deno.readTextFile(path));
+  const net: string[] = config.permissions.server.net;
+  config.permissions.server.net = net.map((entry) =>
+    entry.endsWith(`:${DEFAULT_PORT}`) ? `${entry.slice(0, -String(DEFAULT_PORT).length)}${port}` : entry
+  );
+  await Deno.writeTextFile(path, JSON.stringify(config, null, 2));
 }
 
 /** A running server process. */
 export interface ServerProcess {
   /** The project copy it runs in. */
   readonly dir: string;
+  /** The port it listens on. */
+  readonly port: number;
   readonly process: Deno.ChildProcess;
   /** `https://127.0.0.1:<port>` */
   readonly origin: string;
@@ -39,7 +67,10 @@ export interface ServerProcess {
 
 /** Options for {@link startServer}. */
 export interface StartOptions {
-  /** Run in this project copy (default: a new one). */
+  /**
+   * Run in this project copy. Default: a new one whose `server` set allows
+   * {@link StartOptions.port} (see {@link projectCopy}).
+   */
   dir?: string;
   /** `APP_*` variables. */
   env?: Record<string, string>;
@@ -48,7 +79,11 @@ export interface StartOptions {
    * `run -P=server --allow-net=… main.ts` (an explicit flag replaces the set's net list).
    */
   args?: string[];
-  /** Port the server listens on (must match `env`/`args`). Default 8443. */
+  /**
+   * Port the server listens on; `APP_PORT` is set to it unless `env` says
+   * otherwise. Default: a free port — never 8443, so the tests run beside a
+   * developer's `deno task start`. A given `dir` must allow it.
+   */
   port?: number;
   /** How long to wait for "listening". Default 60 s. */
   timeoutMs?: number;
@@ -77,13 +112,13 @@ async function collect(
 
 /** Starts the server and resolves once it logs that it is listening. */
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
-  const dir = options.dir ?? await projectCopy();
-  const port = options.port ?? 8443;
+  const port = options.port ?? freePort();
+  const dir = options.dir ?? await projectCopy({ port });
   const args = options.args ?? ["task", "start"];
   const process = new Deno.Command(Deno.execPath(), {
     args,
     cwd: dir,
-    env: { APP_PBKDF2_ITERATIONS: "1000", NO_COLOR: "1", ...options.env },
+    env: { APP_PBKDF2_ITERATIONS: "1000", NO_COLOR: "1", APP_PORT: String(port), ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -122,6 +157,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(`${dir}/certs/dev-cert.pem`)] });
   return {
     dir,
+    port,
     process,
     origin: `https://127.0.0.1:${port}`,
     stdout,

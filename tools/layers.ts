@@ -6,7 +6,7 @@
  * | layer      | modules                                                          |
  * | ---------- | ---------------------------------------------------------------- |
  * | entry      | `main.ts`, `src/cli/`                                            |
- * | app        | `src/app.ts`, `src/deps.ts`, `src/bootstrap.ts`, `src/crash.ts`  |
+ * | app        | `src/app.ts`, `src/deps.ts`, `src/bootstrap.ts`, `src/crash.ts`, `src/startup/` |
  * | http       | `src/middleware/`, `src/routes/`, `src/schemas/`, `src/openapi*.ts`, `src/app_env.ts` |
  * | services   | `src/services/`                                                  |
  * | core       | `src/auth/`, `src/audit/`, `src/ratelimit/`                      |
@@ -37,7 +37,11 @@ export interface Layer {
 /** The layers, top first. */
 export const LAYERS: readonly Layer[] = [
   { name: "entry", paths: ["main.ts", "src/cli/"], http: true },
-  { name: "app", paths: ["src/app.ts", "src/deps.ts", "src/bootstrap.ts", "src/crash.ts"], http: true },
+  {
+    name: "app",
+    paths: ["src/app.ts", "src/deps.ts", "src/bootstrap.ts", "src/crash.ts", "src/startup/"],
+    http: true,
+  },
   {
     name: "http",
     paths: [
@@ -66,6 +70,7 @@ export const ENTRY_POINTS: readonly string[] = [
   "src/cli/admin.ts",
   "src/cli/audit_verify.ts",
   "src/cli/audit_export.ts",
+  "src/cli/check_env.ts",
 ];
 
 /** Entry points that must not load Hono at run time (they serve no HTTP). */
@@ -73,6 +78,7 @@ export const HTTP_FREE_ENTRY_POINTS: readonly string[] = [
   "src/cli/admin.ts",
   "src/cli/audit_verify.ts",
   "src/cli/audit_export.ts",
+  "src/cli/check_env.ts",
 ];
 
 /** An import edge: `from` imports `to`; `typeOnly` when nothing is loaded at run time. */

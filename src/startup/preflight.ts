@@ -1,0 +1,125 @@
+/**
+ * Start-up checks that run before anything is created: a mistake in the
+ * environment ends the start with one line that names the variable and says
+ * what to change — never a Deno stack trace, never Deno's own hint to pass
+ * `--allow-net`/`--allow-read` (an explicit flag *replaces* that category of
+ * the permission set, which is exactly what the README warns against), and
+ * never after the database file was already made.
+ *
+ * In order: the bootstrap password against the password policy; the database
+ * file, the log file and the TLS files against the permission set (and the
+ * TLS files' existence); the listen address against the set's net list; the
+ * port being free. `main.ts` runs {@link preflight} right after parsing the
+ * configuration, and maps a late failure of `Deno.serve` (a port taken in
+ * between) with {@link describeListenError}.
+ */
+import { dirname } from "node:path";
+import { passwordProblem } from "../auth/password_policy.ts";
+import type { Config } from "../config.ts";
+
+/** The permission set `deno task start` runs under, as named in `deno.json`. */
+export const SERVER_SET = "permissions.server";
+
+/** The permission checks and probes {@link preflight} uses; tests replace them. */
+export interface PreflightOptions {
+  /** Whether the process holds a permission. Default `Deno.permissions.querySync`. */
+  query?: (descriptor: Deno.PermissionDescriptor) => Deno.PermissionState;
+  /** File metadata, or a thrown `Deno.errors.NotFound`. Default `Deno.statSync`. */
+  stat?: (path: string) => Deno.FileInfo;
+  /** Binds and releases the listen address, throwing `Deno.errors.AddrInUse` when taken. Default `Deno.listen`. */
+  probeListen?: (hostname: string, port: number) => void;
+}
+
+function denoProbe(hostname: string, port: number): void {
+  Deno.listen({ hostname, port, transport: "tcp" }).close();
+}
+
+/** `host:port` as Deno's net permission writes it (IPv6 in brackets). */
+export function netEntry(host: string, port: number): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The one line for a listen address the permission set does not allow. */
+export function netNotAllowed(host: string, port: number): string {
+  const entry = netEntry(host, port);
+  return `APP_PORT=${port}: the server permission set does not allow listening on ${entry}; ` +
+    `add "${entry}" to ${SERVER_SET}.net in deno.json (do not pass --allow-net: it replaces the whole list, Redis included)`;
+}
+
+/** The one line for a port another process holds. */
+export function portInUse(host: string, port: number): string {
+  return `APP_PORT=${port}: ${netEntry(host, port)} is already in use (another secure-api, or "deno task start" ` +
+    "in another terminal?); stop it or set APP_PORT to a free port allowed in deno.json";
+}
+
+/**
+ * The one line for an error `Deno.serve` threw while binding, or null when it
+ * is something else (then it is a bug and keeps its stack trace).
+ */
+export function describeListenError(error: unknown, host: string, port: number): string | null {
+  if (error instanceof Deno.errors.AddrInUse) return portInUse(host, port);
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    return netNotAllowed(host, port);
+  }
+  if (error instanceof Deno.errors.AddrNotAvailable) {
+    return `APP_HOST=${host}: not an address of this machine; use 127.0.0.1, ::1 or 0.0.0.0`;
+  }
+  return null;
+}
+
+/** Checks `config` against the process's permissions and the machine. Returns the first problem as one line, or null. */
+export function preflight(config: Config, options: PreflightOptions = {}): string | null {
+  const {
+    query = (descriptor) => Deno.permissions.querySync(descriptor).state,
+    stat = Deno.statSync,
+    probeListen = denoProbe,
+  } = options;
+  const granted = (descriptor: Deno.PermissionDescriptor) => query(descriptor) === "granted";
+
+  // 1. Before anything exists: a bootstrap password the policy refuses would otherwise surface only after
+  //    the database file was created and migrated.
+  if (config.adminPassword !== null) {
+    const problem = passwordProblem(config.adminPassword, config.adminUsername);
+    if (problem) return `APP_ADMIN_PASSWORD: ${problem} (the password policy is in SECURITY.md)`;
+  }
+
+  // 2. Files: the database (and its -wal/-shm beside it), the log file, the TLS files.
+  if (config.dbPath !== ":memory:") {
+    // Relative paths are resolved by Deno against the working directory, as the database open will be.
+    const folder = dirname(config.dbPath);
+    if (!granted({ name: "write", path: folder }) || !granted({ name: "read", path: folder })) {
+      return `APP_DB=${config.dbPath}: the server may only read and write under data/; keep the database there ` +
+        `(e.g. data/app.db) or add its folder to ${SERVER_SET}.read and .write in deno.json`;
+    }
+  }
+  if (config.logFile !== null && !granted({ name: "write", path: config.logFile })) {
+    return `APP_LOG_FILE=${config.logFile}: the server may only write under data/; put the log there ` +
+      `or add its folder to ${SERVER_SET}.write in deno.json`;
+  }
+  for (const [name, path] of [["APP_TLS_CERT", config.tlsCertFile], ["APP_TLS_KEY", config.tlsKeyFile]] as const) {
+    if (path === null) continue;
+    if (!granted({ name: "read", path })) {
+      return `${name}=${path}: outside the folders the server may read; put it under certs/ ` +
+        `or add its folder to ${SERVER_SET}.read in deno.json`;
+    }
+    try {
+      if (!stat(path).isFile) return `${name}=${path}: not a file`;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return `${name}=${path}: no such file`;
+      return `${name}=${path}: cannot be read (${(error as Error).message})`;
+    }
+  }
+
+  // 3. The listen address: allowed by the set, then free.
+  if (!granted({ name: "net", host: netEntry(config.host, config.port) })) {
+    return netNotAllowed(config.host, config.port);
+  }
+  try {
+    probeListen(config.host, config.port);
+  } catch (error) {
+    const line = describeListenError(error, config.host, config.port);
+    if (line) return line;
+    throw error;
+  }
+  return null;
+}
