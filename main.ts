@@ -13,7 +13,7 @@ import { type Config, CONFIG_VARIABLES, ConfigError, parseConfig } from "./src/c
 import { createDeps } from "./src/deps.ts";
 import { ApiError } from "./src/errors.ts";
 import { problemResponse } from "./src/middleware/error_handler.ts";
-import { AUDIT_CATEGORY, configureLogging } from "./src/logging.ts";
+import { AUDIT_CATEGORY, colorWanted, configureLogging } from "./src/logging.ts";
 import { createRateLimitStore } from "./src/ratelimit/create_store.ts";
 import { describeListenError, preflight } from "./src/startup/preflight.ts";
 import { ensureDevCertificate } from "./src/tls/dev_cert.ts";
@@ -37,7 +37,12 @@ if (problem !== null) {
   Deno.exit(1);
 }
 
-await configureLogging({ level: config.logLevel, format: config.logFormat, file: config.logFile });
+await configureLogging({
+  level: config.logLevel,
+  format: config.logFormat,
+  color: colorWanted(),
+  file: config.logFile,
+});
 const log = getLogger(["secure-api", "server"]);
 const { db, applied } = await initDatabase(config.dbPath);
 if (applied.length > 0) log.info("applied migrations {applied}", { applied });

@@ -195,6 +195,13 @@ export const SETTINGS = {
     default: "json",
     doc: "`json` (one object per line) or `pretty` for a terminal.",
   }),
+  accessLog: setting({
+    name: "APP_ACCESS_LOG",
+    schema: z.enum(["on", "off"]).transform((value) => value === "on"),
+    default: "on",
+    doc:
+      "One line per request (category `secure-api.access`): method, route, path, status, duration, user, client; `off` to disable.",
+  }),
   logFile: setting({
     name: "APP_LOG_FILE",
     schema: optional(text),
