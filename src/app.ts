@@ -93,6 +93,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       products: deps.repos.products,
       accounts: services.accounts,
       roles: services.roles,
+      readiness: services.readiness,
       authenticator: deps.authenticator,
       audit,
       clock: deps.clock,

@@ -4,7 +4,7 @@
  * the services. `main.ts`, the CLI and the tests all wire through here, with
  * overrides (clock, KDF, store) where a test needs control.
  */
-import type { Logger } from "@logtape/logtape";
+import { getLogger, type Logger } from "@logtape/logtape";
 import { AuditLog } from "./audit/audit_log.ts";
 import { Authenticator } from "./auth/authenticator.ts";
 import { BruteForceGuard } from "./auth/brute_force.ts";
@@ -14,6 +14,7 @@ import { PrincipalCache } from "./auth/principal_cache.ts";
 import type { Config } from "./config.ts";
 import { type KDF, PasswordHasher } from "./crypto/password.ts";
 import type { Database } from "./db/database.ts";
+import { loadMigrations } from "./db/migrate.ts";
 import { createProductsRepo, type ProductsRepo } from "./db/products_repo.ts";
 import { createRolesRepo, type RolesRepo } from "./db/roles_repo.ts";
 import { createTokensRepo, type TokensRepo } from "./db/tokens_repo.ts";
@@ -23,6 +24,7 @@ import { type RatePolicy, ratePolicy } from "./ratelimit/policy.ts";
 import type { RateLimitStore } from "./ratelimit/store.ts";
 import type { TarpitOptions } from "./middleware/tarpit.ts";
 import { Accounts } from "./services/accounts.ts";
+import { Readiness } from "./services/readiness.ts";
 import { Roles } from "./services/roles.ts";
 import type { Clock } from "./util/clock.ts";
 
@@ -38,6 +40,7 @@ export interface Repositories {
 export interface Services {
   readonly accounts: Accounts;
   readonly roles: Roles;
+  readonly readiness: Readiness;
 }
 
 /** The application's dependencies. */
@@ -106,9 +109,18 @@ export function createDeps(config: Config, db: Database, overrides: DepsOverride
     principals,
     clock,
   });
+  const rateLimitStore = overrides.rateLimitStore ??
+    new MemoryRateLimitStore({ maxKeys: config.rateLimitMaxKeys, clock });
   const services: Services = {
     accounts: new Accounts({ db, users: repos.users, roles: repos.roles, authenticator, audit, clock }),
     roles: new Roles({ db, roles: repos.roles, audit, clock }),
+    readiness: new Readiness({
+      db,
+      migrations: () => loadMigrations(),
+      rateLimitStore,
+      clock,
+      logger: getLogger(["secure-api", "readiness"]),
+    }),
   };
   return {
     config,
@@ -122,7 +134,7 @@ export function createDeps(config: Config, db: Database, overrides: DepsOverride
     bruteForce,
     principals,
     authenticator,
-    rateLimitStore: overrides.rateLimitStore ?? new MemoryRateLimitStore({ maxKeys: config.rateLimitMaxKeys, clock }),
+    rateLimitStore,
     ratePolicies: { auth: ratePolicy("auth", config.rateLimitAuth), api: ratePolicy("api", config.rateLimitApi) },
     logger,
     tarpit: overrides.tarpit ?? {},

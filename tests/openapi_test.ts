@@ -159,7 +159,7 @@ Deno.test("openapi: GET /openapi.json serves the generated document publicly, wi
   const text = await first.text();
   const document = JSON.parse(text);
   assert.ok(openAPIBody.safeParse(document).success);
-  assert.equal(Object.keys(document.paths).length, 19, "every path of the API");
+  assert.equal(Object.keys(document.paths).length, 20, "every path of the API");
   const second = await t.request("/openapi.json");
   assert.equal(await second.text(), text, "served from the cache, identical");
   t.db.close();
@@ -187,6 +187,7 @@ async function bearer(t: TestApp, user: TestUser): Promise<string> {
 
 const SCENARIOS: Record<string, Scenario> = {
   health: async (t) => [await t.request("/health")],
+  ready: async (t) => [await t.request("/health/ready")],
   openapi: async (t) => [await t.request("/openapi.json")],
   register: async (t) => [await t.json("POST", "/auth/register", { username: "newbie", password: strongPassword() })],
   login: async (

@@ -42,7 +42,8 @@ export async function loadMigrations(dir: URL = MIGRATIONS_DIR): Promise<Migrati
   return migrations;
 }
 
-function checksum(sql: string): string {
+/** The SHA-256 of a migration's text, as recorded in `schema_migrations`. */
+export function checksum(sql: string): string {
   return createHash("sha256").update(sql).digest("hex");
 }
 

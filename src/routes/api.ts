@@ -8,6 +8,7 @@ import type { Authenticator } from "../auth/authenticator.ts";
 import type { Database } from "../db/database.ts";
 import type { ProductsRepo } from "../db/products_repo.ts";
 import type { Accounts } from "../services/accounts.ts";
+import type { Readiness } from "../services/readiness.ts";
 import type { Roles } from "../services/roles.ts";
 import type { Clock } from "../util/clock.ts";
 import { auditRoutes } from "./audit.ts";
@@ -25,6 +26,7 @@ export interface APIRoutesDeps {
   readonly products: ProductsRepo;
   readonly accounts: Accounts;
   readonly roles: Roles;
+  readonly readiness: Readiness;
   readonly authenticator: Authenticator;
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -34,7 +36,7 @@ export interface APIRoutesDeps {
 export function apiRoutes(deps: APIRoutesDeps): readonly RouteDefinition[] {
   const routes: RouteDefinition[] = [];
   routes.push(
-    ...healthRoutes(),
+    ...healthRoutes(deps),
     ...openAPIRoutes(() => routes),
     ...authRoutes(deps),
     ...productRoutes(deps),

@@ -30,6 +30,14 @@ export const problemBody = z.strictObject({
 /** `GET /health`. */
 export const healthBody = z.strictObject({ status: z.literal("ok") });
 
+const checkState = z.enum(["ok", "failed", "not used"]);
+
+/** `GET /health/ready` when ready: each check by name, nothing else (no versions, no addresses). */
+export const readinessBody = z.strictObject({
+  status: z.literal("ready"),
+  checks: z.strictObject({ database: checkState, migrations: checkState, rateLimitStore: checkState }),
+});
+
 /** A user as the API shows it: never a password hash. */
 export const userBody = z.strictObject({
   id,
