@@ -19,6 +19,7 @@ import { createProductsRepo, type ProductsRepo } from "./db/products_repo.ts";
 import { createRolesRepo, type RolesRepo } from "./db/roles_repo.ts";
 import { createTokensRepo, type TokensRepo } from "./db/tokens_repo.ts";
 import { createUsersRepo, type UsersRepo } from "./db/users_repo.ts";
+import { createMetrics, type Metrics } from "./metrics/metrics.ts";
 import { MemoryRateLimitStore } from "./ratelimit/memory_store.ts";
 import { type RatePolicy, ratePolicy } from "./ratelimit/policy.ts";
 import type { RateLimitStore } from "./ratelimit/store.ts";
@@ -62,6 +63,8 @@ export interface AppDeps {
   /** Tarpit settings; tests replace the sleep. */
   readonly tarpit: TarpitOptions;
   readonly clock: Clock;
+  /** The Prometheus registry of this application (`GET /metrics`). */
+  readonly metrics: Metrics;
 }
 
 /** What a caller may replace. */
@@ -139,5 +142,10 @@ export function createDeps(config: Config, db: Database, overrides: DepsOverride
     logger,
     tarpit: overrides.tarpit ?? {},
     clock,
+    metrics: createMetrics({
+      kdf: () => ({ active: kdfGuard.active, queued: kdfGuard.queued, refused: kdfGuard.refused }),
+      credentialCache: () => ({ ...credentialCache.stats, entries: credentialCache.size }),
+      auditHeadSeq: () => audit.head()?.seq ?? 0,
+    }),
   };
 }

@@ -121,7 +121,7 @@ function response(status: number, spec: ResponseDoc, schemas: SchemaSet): JSONOb
   };
   for (const name of spec.headers ?? []) headers[name] = ref("headers", name);
   const body = status >= 400 ? PROBLEM : spec.body;
-  const mediaType = status >= 400 ? "application/problem+json" : "application/json";
+  const mediaType = status >= 400 ? "application/problem+json" : spec.mediaType ?? "application/json";
   return {
     description: spec.description,
     headers,

@@ -68,6 +68,7 @@ Deno.test("API5: the administrative routes are the ones the README lists, found 
     "DELETE /users/:id",
     "GET /audit",
     "GET /audit/verify",
+    "GET /metrics",
     "GET /permissions",
     "GET /roles",
     "GET /roles/:name",

@@ -10,7 +10,7 @@
  * | http       | `src/middleware/`, `src/routes/`, `src/schemas/`, `src/openapi*.ts`, `src/app_env.ts` |
  * | services   | `src/services/`                                                  |
  * | core       | `src/auth/`, `src/audit/`, `src/ratelimit/`                      |
- * | base       | `src/db/`, `src/crypto/`, `src/util/`, `src/net/`, `src/tls/`, `src/config.ts`, `src/logging.ts` |
+ * | base       | `src/db/`, `src/crypto/`, `src/util/`, `src/net/`, `src/tls/`, `src/metrics/`, `src/config.ts`, `src/logging.ts` |
  * | domain     | `src/domain/` (permissions, principal, usernames), `src/errors.ts` |
  *
  * Two more rules: no import cycle between files, even inside a layer; and
@@ -58,7 +58,16 @@ export const LAYERS: readonly Layer[] = [
   { name: "core", paths: ["src/auth/", "src/audit/", "src/ratelimit/"], http: false },
   {
     name: "base",
-    paths: ["src/db/", "src/crypto/", "src/util/", "src/net/", "src/tls/", "src/config.ts", "src/logging.ts"],
+    paths: [
+      "src/db/",
+      "src/crypto/",
+      "src/util/",
+      "src/net/",
+      "src/tls/",
+      "src/metrics/",
+      "src/config.ts",
+      "src/logging.ts",
+    ],
     http: false,
   },
   { name: "domain", paths: ["src/domain/", "src/errors.ts"], http: false },

@@ -24,6 +24,7 @@ export class KDFGuard {
   readonly maxQueue: number;
   readonly #retryAfter: string;
   #active = 0;
+  #refused = 0;
   readonly #waiting: (() => void)[] = [];
 
   constructor(options: KDFGuardOptions = {}) {
@@ -47,10 +48,16 @@ export class KDFGuard {
     return this.#waiting.length;
   }
 
+  /** Derivations refused (503) since start: the metrics mirror it. */
+  get refused(): number {
+    return this.#refused;
+  }
+
   /** Runs `task` when a slot is free; throws a 503 `ApiError` when the queue is full. */
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.#active >= this.concurrency) {
       if (this.#waiting.length >= this.maxQueue) {
+        this.#refused++;
         throw new ApiError("kdf-overloaded", "Too many logins are being checked; retry shortly.", {
           headers: { "Retry-After": this.#retryAfter },
         });

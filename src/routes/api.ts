@@ -7,6 +7,7 @@ import type { AuditLog } from "../audit/audit_log.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
 import type { Database } from "../db/database.ts";
 import type { ProductsRepo } from "../db/products_repo.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import type { Accounts } from "../services/accounts.ts";
 import type { Readiness } from "../services/readiness.ts";
 import type { Roles } from "../services/roles.ts";
@@ -14,6 +15,7 @@ import type { Clock } from "../util/clock.ts";
 import { auditRoutes } from "./audit.ts";
 import { authRoutes } from "./auth.ts";
 import { healthRoutes } from "./health.ts";
+import { metricsRoutes } from "./metrics.ts";
 import { openAPIRoutes } from "./openapi.ts";
 import { productRoutes } from "./products.ts";
 import { roleRoutes } from "./roles.ts";
@@ -27,6 +29,7 @@ export interface APIRoutesDeps {
   readonly accounts: Accounts;
   readonly roles: Roles;
   readonly readiness: Readiness;
+  readonly metrics: Metrics;
   readonly authenticator: Authenticator;
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -37,6 +40,7 @@ export function apiRoutes(deps: APIRoutesDeps): readonly RouteDefinition[] {
   const routes: RouteDefinition[] = [];
   routes.push(
     ...healthRoutes(deps),
+    ...metricsRoutes(deps),
     ...openAPIRoutes(() => routes),
     ...authRoutes(deps),
     ...productRoutes(deps),

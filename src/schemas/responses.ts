@@ -30,6 +30,9 @@ export const problemBody = z.strictObject({
 /** `GET /health`. */
 export const healthBody = z.strictObject({ status: z.literal("ok") });
 
+/** `GET /metrics`: Prometheus text exposition format 0.0.4. */
+export const metricsBody = z.string().describe("Prometheus text exposition format 0.0.4");
+
 const checkState = z.enum(["ok", "failed", "not used"]);
 
 /** `GET /health/ready` when ready: each check by name, nothing else (no versions, no addresses). */
