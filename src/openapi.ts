@@ -208,6 +208,9 @@ export function buildOpenAPI(operations: readonly RouteDefinition[]): JSONObject
         "Cross-Origin-Resource-Policy and X-Request-Id. Every 4xx/5xx body is RFC 9457 application/problem+json. " +
         "`x-permission` names the permission an operation requires; `x-rate-limit-policy` its rate-limit policy.",
     },
+    // Relative to where the document is served (OpenAPI 3.1 §4.8.5): right behind any host, port or proxy,
+    // and what the /docs page's "Try it out" calls.
+    servers: [{ url: "/", description: "This server" }],
     tags: [...new Set(operations.map((op) => op.tag))].map((name) => ({ name })),
     security: [{ basicAuth: [] }, { bearerAuth: [] }],
     paths,

@@ -159,7 +159,8 @@ Deno.test("openapi: GET /openapi.json serves the generated document publicly, wi
   const text = await first.text();
   const document = JSON.parse(text);
   assert.ok(openAPIBody.safeParse(document).success);
-  assert.equal(Object.keys(document.paths).length, 21, "every path of the API");
+  assert.equal(Object.keys(document.paths).length, 25, "every path of the API");
+  assert.deepEqual(document.servers, [{ url: "/", description: "This server" }], "relative: right behind any proxy");
   const second = await t.request("/openapi.json");
   assert.equal(await second.text(), text, "served from the cache, identical");
   t.db.close();
@@ -189,6 +190,10 @@ const SCENARIOS: Record<string, Scenario> = {
   health: async (t) => [await t.request("/health")],
   ready: async (t) => [await t.request("/health/ready")],
   metrics: async (t, admin) => [await t.request("/metrics", { headers: { Authorization: admin.basic } })],
+  docs: async (t) => [await t.request("/docs")],
+  "docs:swagger-ui-bundle.js": async (t) => [await t.request("/docs/swagger-ui-bundle.js")],
+  "docs:init.js": async (t) => [await t.request("/docs/init.js")],
+  "docs:swagger-ui.css": async (t) => [await t.request("/docs/swagger-ui.css")],
   openapi: async (t) => [await t.request("/openapi.json")],
   register: async (t) => [await t.json("POST", "/auth/register", { username: "newbie", password: strongPassword() })],
   login: async (

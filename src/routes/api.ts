@@ -14,6 +14,7 @@ import type { Roles } from "../services/roles.ts";
 import type { Clock } from "../util/clock.ts";
 import { auditRoutes } from "./audit.ts";
 import { authRoutes } from "./auth.ts";
+import { docsRoutes } from "./docs.ts";
 import { healthRoutes } from "./health.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { openAPIRoutes } from "./openapi.ts";
@@ -41,6 +42,7 @@ export function apiRoutes(deps: APIRoutesDeps): readonly RouteDefinition[] {
   routes.push(
     ...healthRoutes(deps),
     ...metricsRoutes(deps),
+    ...docsRoutes(),
     ...openAPIRoutes(() => routes),
     ...authRoutes(deps),
     ...productRoutes(deps),

@@ -30,6 +30,12 @@ export const problemBody = z.strictObject({
 /** `GET /health`. */
 export const healthBody = z.strictObject({ status: z.literal("ok") });
 
+/** `GET /docs`: the reference page (HTML). */
+export const docsPage = z.string().describe("HTML");
+
+/** `GET /docs/:asset`: a script or stylesheet of the reference page. */
+export const docsAsset = z.string().describe("JavaScript or CSS");
+
 /** `GET /metrics`: Prometheus text exposition format 0.0.4. */
 export const metricsBody = z.string().describe("Prometheus text exposition format 0.0.4");
 
