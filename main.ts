@@ -168,7 +168,14 @@ function crash(error: unknown): Promise<void> | void {
   return crashNow(error);
 }
 
-for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => void shutdown(signal));
+if (config.watch) {
+  // Under `deno run --watch`, Deno 2.9 hands SIGINT/SIGTERM (and a synthetic SIGTERM on each change) to the
+  // script's listeners when it has any, and then neither restarts nor exits on its own: with no listener it
+  // restarts on a change and exits on a signal at once (README "Development").
+  log.info("watch mode: signals are left to the watcher (restart on change, exit on signal; no graceful shutdown)");
+} else {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => void shutdown(signal));
+}
 globalThis.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
   void crash(event.reason);

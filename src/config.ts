@@ -230,6 +230,13 @@ export const SETTINGS = {
     default: "64",
     doc: "Derivations allowed to wait; beyond it, 503.",
   }),
+  watch: setting({
+    name: "APP_WATCH",
+    schema: z.enum(["on", "off"]).transform((value) => value === "on"),
+    default: "off",
+    doc: "`on` under `deno run --watch` (`deno task dev` sets it): SIGINT/SIGTERM are left to Deno's watcher, " +
+      "which restarts on a change and exits on a signal; no graceful shutdown.",
+  }),
   shutdownTimeoutMs: setting({
     name: "APP_SHUTDOWN_TIMEOUT_MS",
     schema: integer(0, 600_000),
