@@ -160,13 +160,20 @@ Deno.test("compile: offline, the task ends in one line naming DENORT_BIN, not a 
   }
 });
 
-Deno.test({
-  name: `compile: dist/secure-api runs anywhere with embedded migrations and only the baked permissions${
-    UNAVAILABLE ? ` (ignored: ${UNAVAILABLE})` : ""
-  }`,
-  ignore: UNAVAILABLE !== null,
-  fn: testBinary,
-});
+if (UNAVAILABLE === null) {
+  Deno.test(
+    "compile: dist/secure-api runs anywhere with embedded migrations and only the baked permissions",
+    testBinary,
+  );
+} else {
+  // Reported as ignored, with the reason in its name: never counted as passed.
+  Deno.test({
+    name: "compile: dist/secure-api runs anywhere with embedded migrations and only the baked permissions " +
+      `(ignored: ${UNAVAILABLE})`,
+    ignore: true,
+    fn: testBinary,
+  });
+}
 
 async function testBinary() {
   const dir = await projectCopy();
