@@ -209,7 +209,7 @@ async function devtoolsEndpoint(stderr: ReadableStream<Uint8Array>, timeoutMs: n
       const { value, done } = await lines.read();
       if (done) throw new Error(`chromium exited before listening:\n${buffer}`);
       buffer += value;
-      const match = /DevTools listening on (ws:\/\/\S+)/.exec(buffer);
+      const match = buffer.match(/DevTools listening on (ws:\/\/\S+)/);
       if (match) {
         // Keep reading so a full pipe never blocks the browser.
         (async () => {

@@ -65,7 +65,8 @@ function startDev(dir: string, port: number): DevTask {
 /** The ids of `pid`'s descendants (`ps --ppid`; Deno refuses to list /proc without all permissions). */
 function descendants(pid: number): number[] {
   const out: number[] = [];
-  for (let queue = [pid]; queue.length > 0;) {
+  const queue = [pid];
+  while (queue.length > 0) {
     const { stdout } = new Deno.Command("ps", { args: ["-o", "pid=", "--ppid", String(queue.shift())] }).outputSync();
     const children = new TextDecoder().decode(stdout).split("\n").map((line) => line.trim()).filter(Boolean).map(
       Number,

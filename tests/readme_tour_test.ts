@@ -39,7 +39,7 @@ export function tourCommands(block: string): { command: string; status: number |
     const code = line.replace(/\s+#.*$/, "").trimEnd();
     if (code.endsWith("\\") || code.endsWith("|")) continue;
     if (current.trim() !== "") {
-      const note = /#\s*([1-5][0-9]{2})\b[^\n]*$/.exec(current);
+      const note = current.match(/#\s*([1-5][0-9]{2})\b[^\n]*$/);
       commands.push({ command: current, status: runsCurl(current) && note ? Number(note[1]) : null });
     }
     current = "";

@@ -75,7 +75,7 @@ function environmentProblem(error: unknown): string | null {
 }
 
 /** How the CLI names the fields a service reports (the API's body fields). */
-const FIELD_NAMES: Readonly<Record<string, string>> = { roles: "role", password: "password", username: "username" };
+const FIELD_NAMES: Readonly<Record<string, string>> = { roles: "role" };
 
 /**
  * A refusal in the CLI's own words: a validation failure is its field

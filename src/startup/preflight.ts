@@ -31,7 +31,8 @@ export interface PreflightOptions {
 }
 
 function denoProbe(hostname: string, port: number): void {
-  Deno.listen({ hostname, port, transport: "tcp" }).close();
+  // A bind probe, closed at once: it never serves (the server itself is Deno.serve with TLS in main.ts).
+  Deno.listen({ hostname, port, transport: "tcp" }).close(); // nosemgrep: deno-serve-without-tls
 }
 
 /** `host:port` as Deno's net permission writes it (IPv6 in brackets). */
