@@ -91,6 +91,14 @@ Deno.test("access log: control characters in the path are escaped, long paths ca
   assert.ok(path.length < 300);
 });
 
+Deno.test("access log: APP_ACCESS_LOG is its one switch; a quieter APP_LOG_LEVEL does not silence it", async () => {
+  await using logs = await captureLogs("error");
+  await using t = await createTestApp();
+  const res = await t.request("/health");
+  await res.body?.cancel();
+  assert.equal(accessLines(logs.json()).length, 1);
+});
+
 Deno.test("access log: APP_ACCESS_LOG=off writes none", async () => {
   await using logs = await captureLogs("info");
   await using t = await createTestApp({ env: { APP_ACCESS_LOG: "off" } });

@@ -25,8 +25,8 @@ import type { AppEnv } from "../app_env.ts";
 import { sanitizeText } from "../audit/sanitize.ts";
 import { matchedRoute } from "../routes/route.ts";
 
-/** The logger category of access lines. */
-export const ACCESS_CATEGORY = ["secure-api", "access"] as const;
+/** The logger category of access lines (defined with the logging configuration, which routes it). */
+export { ACCESS_CATEGORY } from "../logging.ts";
 
 /** Longest path logged, in UTF-16 code units. */
 const MAX_PATH = 256;
