@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { pbkdf2SHA256 } from "../src/crypto/password.ts";
-import { createMetrics } from "../src/metrics/metrics.ts";
 import { basicAuth, createTestApp, type TestApp } from "./helpers.ts";
 
 /** The value of the sample `name{labels}` in an exposition, or undefined. */
@@ -143,25 +142,4 @@ Deno.test("metrics: the credential-cache hit ratio and the audit chain head", as
   assert.equal(sample(after, "secure_api_credential_cache_entries"), 1);
   assert.equal(sample(after, "secure_api_audit_chain_head_seq"), t.deps.audit.head()!.seq);
   assert.ok(t.deps.audit.head()!.seq > 0);
-});
-
-Deno.test("createMetrics() keeps each application's metrics in a registry of its own", async () => {
-  const sources = {
-    kdf: () => ({ active: 0, queued: 0, refused: 0 }),
-    credentialCache: () => ({ hits: 0, misses: 0, entries: 0 }),
-    auditHeadSeq: () => 0,
-  };
-  const a = createMetrics(sources);
-  const b = createMetrics(sources);
-  a.observeRequest("GET", "/health", 200, 0.001);
-  assert.equal(
-    sample(await a.render(), "secure_api_http_requests_total", { method: "GET", route: "/health", status: "200" }),
-    1,
-  );
-  assert.equal(
-    sample(await b.render(), "secure_api_http_requests_total", { method: "GET", route: "/health", status: "200" }),
-    undefined,
-  );
-  const snapshot = await a.snapshot();
-  assert.ok(snapshot.some((metric) => metric.name === "secure_api_http_requests_total"), "JSON for aggregation");
 });
