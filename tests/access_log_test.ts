@@ -16,7 +16,7 @@ function accessLines(lines: Record<string, unknown>[]): Line[] {
   return (lines as Line[]).filter((line) => line.logger === "secure-api.access");
 }
 
-Deno.test("access log: one JSON line per request with method, route, path, query names, status, duration, ids, client", async () => {
+Deno.test("the access log has one JSON line per request with method, route, path, query names, status, duration, ids, client", async () => {
   await using logs = await captureLogs("info");
   await using t = await createTestApp();
   const erin = await t.user("erin", ["editor"]);
@@ -54,7 +54,7 @@ Deno.test("access log: one JSON line per request with method, route, path, query
   assert.equal(notFound!.properties.userId, null);
 });
 
-Deno.test("access log: no secret reaches it — not the Authorization header, not a token or password in the query", async () => {
+Deno.test("no secret reaches the access log — not the Authorization header, not a token or password in the query", async () => {
   await using logs = await captureLogs("info");
   await using t = await createTestApp();
   const user = await t.user("frank", ["viewer"]);
@@ -79,7 +79,7 @@ Deno.test("access log: no secret reaches it — not the Authorization header, no
   for (const secret of secrets) assert.ok(!text.includes(secret), `a secret reached the log: ${secret.slice(0, 4)}…`);
 });
 
-Deno.test("access log: control characters in the path are escaped, long paths capped (no forged lines)", async () => {
+Deno.test("control characters in the path are escaped in the access log, long paths capped (no forged lines)", async () => {
   await using logs = await captureLogs("info");
   await using t = await createTestApp();
   const res = await t.request(`/a%0A%1B[31mforged%0Aline/${"x".repeat(500)}`);
@@ -91,7 +91,7 @@ Deno.test("access log: control characters in the path are escaped, long paths ca
   assert.ok(path.length < 300);
 });
 
-Deno.test("access log: APP_ACCESS_LOG is its one switch; a quieter APP_LOG_LEVEL does not silence it", async () => {
+Deno.test("APP_ACCESS_LOG is the access log's one switch; a quieter APP_LOG_LEVEL does not silence it", async () => {
   await using logs = await captureLogs("error");
   await using t = await createTestApp();
   const res = await t.request("/health");
@@ -99,7 +99,7 @@ Deno.test("access log: APP_ACCESS_LOG is its one switch; a quieter APP_LOG_LEVEL
   assert.equal(accessLines(logs.json()).length, 1);
 });
 
-Deno.test("access log: APP_ACCESS_LOG=off writes none", async () => {
+Deno.test("APP_ACCESS_LOG=off writes no access log", async () => {
   await using logs = await captureLogs("info");
   await using t = await createTestApp({ env: { APP_ACCESS_LOG: "off" } });
   const res = await t.request("/health");
@@ -108,7 +108,7 @@ Deno.test("access log: APP_ACCESS_LOG=off writes none", async () => {
   await assert.rejects(createTestApp({ env: { APP_ACCESS_LOG: "maybe" } }), /APP_ACCESS_LOG/);
 });
 
-Deno.test("access log: the pretty format shows who did what on one line, with no colour under NO_COLOR", async () => {
+Deno.test("the pretty access log shows who did what on one line, with no colour under NO_COLOR", async () => {
   await using logs = await captureLogs("info");
   await using t = await createTestApp();
   const user = await t.user("gina", ["viewer"]);

@@ -114,7 +114,7 @@ async function exitsWithin(task: DevTask, ms: number): Promise<Deno.CommandStatu
 }
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  Deno.test(`dev: deno task dev restarts on a change, serves again, and stops on ${signal}`, async () => {
+  Deno.test(`deno task dev restarts on a change, serves again, and stops on ${signal}`, async () => {
     const { port, guardPort, env } = serverPorts();
     const dir = await projectCopy({ port, guardPort });
     const task = startDev(dir, port, env);

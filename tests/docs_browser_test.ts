@@ -21,7 +21,7 @@ function problems(entries: readonly ConsoleEntry[]): ConsoleEntry[] {
   );
 }
 
-Deno.test("docs: /docs renders every operation under its CSP in Chromium, and Try it out calls /health", async () => {
+Deno.test("/docs renders every operation under its CSP in Chromium, and Try it out calls /health", async () => {
   const server = await startServer({ env: { APP_ADMIN_PASSWORD: "docs-browser-test-passphrase" } });
   try {
     await using browser = await launchBrowser({ ignoreCertificateErrors: true });

@@ -8,7 +8,7 @@ import { DOCS_CSP } from "../src/routes/docs.ts";
 import { HSTS } from "../src/middleware/security_headers.ts";
 import { createTestApp } from "./helpers.ts";
 
-Deno.test("docs: the page and its files carry the docs policy: self only, no inline script, no framing", async () => {
+Deno.test("/docs and its files carry the docs policy: self only, no inline script, no framing", async () => {
   await using t = await createTestApp();
   const page = await t.request("/docs");
   assert.equal(page.status, 200);
@@ -43,7 +43,7 @@ Deno.test("docs: the page and its files carry the docs policy: self only, no inl
   assert.doesNotMatch(DOCS_CSP, /unsafe-inline|unsafe-eval|\*|https:/);
 });
 
-Deno.test("docs: the bundle is the locked swagger-ui-dist, byte for byte", async () => {
+Deno.test("the /docs bundle is the locked swagger-ui-dist, byte for byte", async () => {
   await using t = await createTestApp();
   const served = new Uint8Array(await (await t.request("/docs/swagger-ui-bundle.js")).arrayBuffer());
   const { default: locked } = await import("swagger-ui-dist/swagger-ui-bundle.js", { with: { type: "bytes" } });
@@ -53,7 +53,7 @@ Deno.test("docs: the bundle is the locked swagger-ui-dist, byte for byte", async
   assert.match(init, /validatorUrl: null/, "the document is never sent to an online validator");
 });
 
-Deno.test("docs: every other route keeps default-src 'none', a 404 under /docs included", async () => {
+Deno.test("every route outside /docs keeps default-src 'none', a 404 under /docs included", async () => {
   await using t = await createTestApp();
   for (const path of ["/health", "/openapi.json", "/docs/nope.js", "/docs/../openapi.json"]) {
     const res = await t.request(path);

@@ -28,7 +28,7 @@ async function scrape(t: TestApp, authorization: string): Promise<string> {
   return await res.text();
 }
 
-Deno.test("metrics: not anonymous; metrics:read alone is enough, viewers are refused", async () => {
+Deno.test("GET /metrics is not anonymous; metrics:read alone is enough, viewers are refused", async () => {
   await using t = await createTestApp();
   const admin = await t.user("root", ["admin"]);
   const viewer = await t.user("val", ["viewer"]);
@@ -47,7 +47,7 @@ Deno.test("metrics: not anonymous; metrics:read alone is enough, viewers are ref
   assert.match(await scrape(t, scraper.basic), /# TYPE secure_api_http_request_duration_seconds histogram/);
 });
 
-Deno.test("metrics: requests by declared route and status, never by raw path; methods are bounded", async () => {
+Deno.test("/metrics counts requests by declared route and status, never by raw path; methods are bounded", async () => {
   await using t = await createTestApp();
   const admin = await t.user("root", ["admin"]);
   for (const id of [1, 2, 3]) {
@@ -81,7 +81,7 @@ Deno.test("metrics: requests by declared route and status, never by raw path; me
   );
 });
 
-Deno.test("metrics: rate-limit refusals by policy and scope", async () => {
+Deno.test("/metrics counts rate-limit refusals by policy and scope", async () => {
   await using t = await createTestApp({ env: { APP_RATE_LIMIT_API: "3/60" } });
   const admin = await t.user("root", ["admin"]);
   for (let i = 0; i < 4; i++) await (await t.request("/health", { peer: "198.51.100.7" })).body?.cancel();
@@ -89,7 +89,7 @@ Deno.test("metrics: rate-limit refusals by policy and scope", async () => {
   assert.equal(sample(text, "secure_api_rate_limit_refused_total", { policy: "api", scope: "client" }), 1);
 });
 
-Deno.test("metrics: the KDF queue depth and refusals", async () => {
+Deno.test("/metrics shows the KDF queue depth and refusals", async () => {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => release = resolve);
   let slow = false;
@@ -124,7 +124,7 @@ Deno.test("metrics: the KDF queue depth and refusals", async () => {
   assert.equal(sample(after, "secure_api_kdf_queued"), 0);
 });
 
-Deno.test("metrics: the credential-cache hit ratio and the audit chain head", async () => {
+Deno.test("/metrics shows the credential-cache hit ratio and the audit chain head", async () => {
   await using t = await createTestApp();
   const admin = await t.user("root", ["admin"]);
   const token = (await (await t.request("/auth/login", { method: "POST", headers: { Authorization: admin.basic } }))

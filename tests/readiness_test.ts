@@ -27,7 +27,7 @@ function fakeRemoteStore(): RateLimitStore & { up: boolean; pings: number } {
   };
 }
 
-Deno.test("readiness: ready with the database, every migration and no remote store", async () => {
+Deno.test("/health/ready answers ready with the database, every migration and no remote store", async () => {
   await using t = await createTestApp();
   const res = await t.request("/health/ready");
   assert.equal(res.status, 200);
@@ -38,7 +38,7 @@ Deno.test("readiness: ready with the database, every migration and no remote sto
   assert.equal(res.headers.get("Cache-Control"), "no-store");
 });
 
-Deno.test("readiness: a migration missing from the database is 503 naming it; /health stays 200", async () => {
+Deno.test("a migration missing from the database makes /health/ready 503 naming it; /health stays 200", async () => {
   await using t = await createTestApp();
   // As after restoring a backup taken before the last deploy.
   t.db.exec("DELETE FROM schema_migrations WHERE version = 4");
@@ -53,7 +53,7 @@ Deno.test("readiness: a migration missing from the database is 503 naming it; /h
   await live.body?.cancel();
 });
 
-Deno.test("readiness: a database that does not answer is 503, while /health (no database) stays 200", async () => {
+Deno.test("a database that does not answer makes /health/ready 503, while /health (no database) stays 200", async () => {
   const t = await createTestApp();
   t.db.close();
   const res = await t.request("/health/ready");
@@ -66,7 +66,7 @@ Deno.test("readiness: a database that does not answer is 503, while /health (no 
   await live.body?.cancel();
 });
 
-Deno.test("readiness: a remote rate-limit store that does not answer PING is 503, without its URL; it recovers", async () => {
+Deno.test("a remote rate-limit store that does not answer PING makes /health/ready 503, without its URL; it recovers", async () => {
   const store = fakeRemoteStore();
   await using t = await createTestApp({ rateLimitStore: store });
   const ok = await t.request("/health/ready");
@@ -86,7 +86,7 @@ Deno.test("readiness: a remote rate-limit store that does not answer PING is 503
   assert.equal((await t.request("/health/ready")).status, 200);
 });
 
-Deno.test("readiness: probes are cached for a second, so a loop of calls costs one probe", async () => {
+Deno.test("/health/ready probes are cached for a second, so a loop of calls costs one probe", async () => {
   const store = fakeRemoteStore();
   await using t = await createTestApp({ rateLimitStore: store });
   const statuses = await Promise.all(
@@ -102,7 +102,7 @@ Deno.test("readiness: probes are cached for a second, so a loop of calls costs o
   assert.equal(store.pings, 2);
 });
 
-Deno.test("readiness: a real Redis store answers PING, and a stopped one makes the instance not ready", async () => {
+Deno.test("a real Redis store answers the readiness PING, and a stopped one makes the instance not ready", async () => {
   const redis = await startRedis();
   const store = RedisRateLimitStore.connect(redis.url);
   try {

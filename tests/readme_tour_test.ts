@@ -47,7 +47,7 @@ export function tourCommands(block: string): { command: string; status: number |
   return commands;
 }
 
-Deno.test("README tour: the commands parse, and every curl command documents its status", async () => {
+Deno.test("the README tour's commands parse, and every curl command documents its status", async () => {
   const commands = tourCommands(tourBlock(await Deno.readTextFile(new URL("README.md", PROJECT_ROOT))));
   const curls = commands.filter((c) => runsCurl(c.command));
   assert.ok(curls.length >= 15, `found ${curls.length} curl commands`);
@@ -60,7 +60,7 @@ Deno.test("README tour: the commands parse, and every curl command documents its
   ]);
 });
 
-Deno.test("README tour: run as written by bash against the real server, every status as documented", async () => {
+Deno.test("the README tour runs as written by bash against the real server, every status as documented", async () => {
   const block = tourBlock(await Deno.readTextFile(new URL("README.md", PROJECT_ROOT)));
   const expected = tourCommands(block).flatMap((c) => c.status === null ? [] : [c.status]);
   const server = await startServer();

@@ -50,7 +50,7 @@ async function assertOneLine(dir: string, outcome: Outcome, expected: RegExp): P
   assert.equal(await exists(`${dir}/data/app.db`), false, "nothing was created");
 }
 
-Deno.test("start-up: one line for each common mistake, before the database is created", async () => {
+Deno.test("one line for each common start-up mistake, before the database is created", async () => {
   const { port, guardPort, env } = serverPorts();
   const dir = await projectCopy({ port, guardPort });
   try {
@@ -114,7 +114,7 @@ Deno.test("start-up: one line for each common mistake, before the database is cr
   }
 });
 
-Deno.test("start-up: a misspelled APP_* variable is named with the closest known one, and values are never shown", async () => {
+Deno.test("a misspelled APP_* variable is named at start with the closest known one, and values are never shown", async () => {
   const { port, guardPort, env } = serverPorts();
   const dir = await projectCopy({ port, guardPort });
   try {
