@@ -53,6 +53,16 @@ Deno.test("a migration missing from the database makes /health/ready 503 naming 
   await live.body?.cancel();
 });
 
+Deno.test("a migration changed after it was applied makes /health/ready 503 naming it", async () => {
+  await using t = await createTestApp();
+  // As when the code's sql/ no longer matches what this database ran (an edited migration file).
+  t.db.exec("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 4");
+  const res = await t.request("/health/ready");
+  assert.equal(res.status, 503);
+  const body = await problem(res);
+  assert.equal(body.detail, "Not ready: migrations changed after they were applied: 004_authz_generation.sql.");
+});
+
 Deno.test("a database that does not answer makes /health/ready 503, while /health (no database) stays 200", async () => {
   const t = await createTestApp();
   t.db.close();
