@@ -14,9 +14,10 @@ import { resolveSecretFiles } from "./src/config_secrets.ts";
 import { createDeps } from "./src/deps.ts";
 import { ApiError } from "./src/errors.ts";
 import { problemResponse } from "./src/middleware/error_handler.ts";
-import { AUDIT_CATEGORY, configureLogging } from "./src/logging.ts";
-import { type HTTPSService, serveHTTPS } from "./src/server/serve_https.ts";
+import { AUDIT_CATEGORY, colorWanted, configureLogging } from "./src/logging.ts";
+import { type HTTPSService, ListenError, serveHTTPS } from "./src/server/serve_https.ts";
 import { createRateLimitStore } from "./src/ratelimit/create_store.ts";
+import { describeListenError, preflight } from "./src/startup/preflight.ts";
 import { ensureDevCertificate } from "./src/tls/dev_cert.ts";
 import { WorkerStrengthEstimator } from "./src/auth/strength_estimator.ts";
 
@@ -32,8 +33,19 @@ try {
   stderr(`secure-api: configuration error: ${error.message}`);
   Deno.exit(1);
 }
+// Before anything is created: one line for a mistake in the environment (src/startup/preflight.ts).
+const problem = preflight(config);
+if (problem !== null) {
+  stderr(`secure-api: configuration error: ${problem}`);
+  Deno.exit(1);
+}
 
-await configureLogging({ level: config.logLevel, format: config.logFormat, file: config.logFile });
+await configureLogging({
+  level: config.logLevel,
+  format: config.logFormat,
+  color: colorWanted(),
+  file: config.logFile,
+});
 const log = getLogger(["secure-api", "server"]);
 const { store, applied } = await initDatabase(config.dbPath);
 if (applied.length > 0) log.info("applied migrations {applied}", { applied });
@@ -88,9 +100,15 @@ try {
     onFatal: (error) => void crash(error),
   });
 } catch (error) {
-  // Too few file descriptors for the connection caps in production: one line, like any configuration error.
-  if (!(error instanceof ConfigError)) throw error;
-  stderr(`secure-api: configuration error: ${error.message}`);
+  // Too few file descriptors for the connection caps in production, or an address taken (or not allowed) after the
+  // preflight check, for the public port or the one behind the guard: one line, like any configuration error.
+  const line = error instanceof ConfigError
+    ? error.message
+    : error instanceof ListenError
+    ? describeListenError(error.cause, error.address)
+    : null;
+  if (line === null) throw error;
+  stderr(`secure-api: configuration error: ${line}`);
   await store.close();
   Deno.exit(1);
 }
@@ -157,7 +175,14 @@ function crash(error: unknown): Promise<void> | void {
   return crashNow(error);
 }
 
-for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => void shutdown(signal));
+if (config.watch) {
+  // Under `deno run --watch`, Deno 2.9 hands SIGINT/SIGTERM (and a synthetic SIGTERM on each change) to the
+  // script's listeners when it has any, and then neither restarts nor exits on its own: with no listener it
+  // restarts on a change and exits on a signal at once (README "Development").
+  log.info("watch mode: signals are left to the watcher (restart on change, exit on signal; no graceful shutdown)");
+} else {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => void shutdown(signal));
+}
 globalThis.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
   void crash(event.reason);

@@ -3,6 +3,8 @@
  * the routes. The order is the security design, outermost first:
  *
  * 1. `requestId`        — every response and log line gets an id
+ *    `accessLog`        — one line per request, once the response is final (APP_ACCESS_LOG)
+ *    `httpMetrics`      — requests by declared route and status, latency (GET /metrics)
  * 2. `securityHeaders`  — on every response, errors included
  *    `tarpit`           — holds 429s for their Retry-After (≤ 1 s), so a flood cannot spin
  * 3. `clientAddress`    — the peer, or the client behind a trusted proxy
@@ -26,6 +28,8 @@ import type { AppEnv } from "./app_env.ts";
 import type { AppDeps } from "./deps.ts";
 import { ApiError } from "./errors.ts";
 import { errorHandler, problemResponse } from "./middleware/error_handler.ts";
+import { httpMetrics } from "./middleware/http_metrics.ts";
+import { ACCESS_CATEGORY, accessLog } from "./middleware/access_log.ts";
 import { auditFailures } from "./middleware/audit_failures.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { clientAddress } from "./middleware/client_address.ts";
@@ -52,11 +56,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const policyFor = (c: Context<AppEnv>) => policies[matchedRoute(c)?.rateLimit ?? "api"];
 
   app.use(requestId());
+  // Outermost after the id: the line carries the final status and the whole time, tarpit hold included.
+  if (config.accessLog) app.use(accessLog({ logger: getLogger([...ACCESS_CATEGORY]) }));
+  app.use(httpMetrics({ metrics: deps.metrics }));
   app.use(securityHeaders());
   app.use(tarpit(deps.tarpit));
   app.use(clientAddress({ trustedProxies: config.trustProxy }));
   app.use(auditFailures({ audit }));
-  app.use(rateLimit({ store, policyFor, scope: "client", audit, logger: rateLimitLogger, clock: deps.clock }));
+  const onRefused = (policy: string, scope: "client" | "user") => deps.metrics.rateLimitRefused(policy, scope);
+  app.use(
+    rateLimit({ store, policyFor, scope: "client", audit, logger: rateLimitLogger, clock: deps.clock, onRefused }),
+  );
   if (config.corsOrigins.length > 0) {
     app.use(cors({
       origin: [...config.corsOrigins],
@@ -86,7 +96,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }));
   app.use(authenticate({ authenticator: deps.authenticator }));
   app.use(passwordChangeGate());
-  app.use(rateLimit({ store, policyFor, scope: "user", audit, logger: rateLimitLogger, clock: deps.clock }));
+  app.use(rateLimit({ store, policyFor, scope: "user", audit, logger: rateLimitLogger, clock: deps.clock, onRefused }));
 
   mountRoutes(
     app,
@@ -94,6 +104,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       accounts: services.accounts,
       roles: services.roles,
       products: services.products,
+      readiness: services.readiness,
+      metrics: deps.metrics,
       authenticator: deps.authenticator,
       audit,
     }),

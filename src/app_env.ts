@@ -30,5 +30,10 @@ export type AppEnv = {
     credential: Credential | null;
     /** Remaining quota already reported in the `RateLimit` header (the tighter pass wins). */
     rateLimitRemaining: number | undefined;
+    /**
+     * A route's own Content-Security-Policy, replacing the API's
+     * `default-src 'none'` (only the `/docs` page sets one; see `routes/docs.ts`).
+     */
+    contentSecurityPolicy: string | undefined;
   };
 };

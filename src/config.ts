@@ -288,6 +288,13 @@ export const SETTINGS = {
     default: "json",
     doc: "`json` (one object per line) or `pretty` for a terminal.",
   }),
+  accessLog: setting({
+    name: "APP_ACCESS_LOG",
+    schema: z.enum(["on", "off"]).transform((value) => value === "on"),
+    default: "on",
+    doc:
+      "One line per request (category `secure-api.access`): method, route, path, status, duration, user, client; `off` to disable.",
+  }),
   logFile: setting({
     name: "APP_LOG_FILE",
     schema: optional(text),
@@ -334,6 +341,13 @@ export const SETTINGS = {
     schema: text,
     default: "/run/secrets",
     doc: "The folder `APP_*_FILE` secrets must be in (the server's permission set reads /run/secrets).",
+  }),
+  watch: setting({
+    name: "APP_WATCH",
+    schema: z.enum(["on", "off"]).transform((value) => value === "on"),
+    default: "off",
+    doc: "`on` under `deno run --watch` (`deno task dev` sets it): SIGINT/SIGTERM are left to Deno's watcher, " +
+      "which restarts on a change and exits on a signal; no graceful shutdown.",
   }),
   shutdownTimeoutMs: setting({
     name: "APP_SHUTDOWN_TIMEOUT_MS",

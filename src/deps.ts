@@ -4,7 +4,7 @@
  * `main.ts`, the CLI and the tests all wire through here, with overrides
  * (clock, KDF, store) where a test needs control.
  */
-import type { Logger } from "@logtape/logtape";
+import { getLogger, type Logger } from "@logtape/logtape";
 import { AuditLog } from "./audit/audit_log.ts";
 import { Authenticator } from "./auth/authenticator.ts";
 import { BruteForceGuard } from "./auth/brute_force.ts";
@@ -14,6 +14,7 @@ import { PrincipalCache } from "./auth/principal_cache.ts";
 import type { Config } from "./config.ts";
 import { type KDF, PasswordHasher } from "./crypto/password.ts";
 import type { DataStore } from "./db/store.ts";
+import { createMetrics, type Metrics } from "./metrics/metrics.ts";
 import { MemoryRateLimitStore } from "./ratelimit/memory_store.ts";
 import { type RatePolicy, ratePolicy } from "./ratelimit/policy.ts";
 import type { RateLimitStore } from "./ratelimit/store.ts";
@@ -22,6 +23,7 @@ import { CONTEXT_WORDS } from "./auth/password_strength.ts";
 import type { StrengthEstimator } from "./auth/strength_estimator.ts";
 import { Accounts } from "./services/accounts.ts";
 import { Products } from "./services/products.ts";
+import { Readiness } from "./services/readiness.ts";
 import { Roles } from "./services/roles.ts";
 import type { Clock } from "./util/clock.ts";
 
@@ -30,6 +32,7 @@ export interface Services {
   readonly accounts: Accounts;
   readonly roles: Roles;
   readonly products: Products;
+  readonly readiness: Readiness;
 }
 
 /** The application's dependencies. */
@@ -51,6 +54,8 @@ export interface AppDeps {
   /** Tarpit settings; tests replace the sleep. */
   readonly tarpit: TarpitOptions;
   readonly clock: Clock;
+  /** The Prometheus registry of this application (`GET /metrics`). */
+  readonly metrics: Metrics;
 }
 
 /** What a caller may replace. */
@@ -93,6 +98,8 @@ export function createDeps(config: Config, store: DataStore, overrides: DepsOver
     principals,
     clock,
   });
+  const rateLimitStore = overrides.rateLimitStore ??
+    new MemoryRateLimitStore({ maxKeys: config.rateLimitMaxKeys, clock });
   const services: Services = {
     accounts: new Accounts({
       store,
@@ -104,6 +111,7 @@ export function createDeps(config: Config, store: DataStore, overrides: DepsOver
     }),
     roles: new Roles({ store, audit, clock }),
     products: new Products({ store, audit, clock }),
+    readiness: new Readiness({ store, rateLimitStore, clock, logger: getLogger(["secure-api", "readiness"]) }),
   };
   return {
     config,
@@ -116,10 +124,15 @@ export function createDeps(config: Config, store: DataStore, overrides: DepsOver
     bruteForce,
     principals,
     authenticator,
-    rateLimitStore: overrides.rateLimitStore ?? new MemoryRateLimitStore({ maxKeys: config.rateLimitMaxKeys, clock }),
+    rateLimitStore,
     ratePolicies: { auth: ratePolicy("auth", config.rateLimitAuth), api: ratePolicy("api", config.rateLimitApi) },
     logger,
     tarpit: overrides.tarpit ?? {},
     clock,
+    metrics: createMetrics({
+      kdf: () => ({ active: kdfGuard.active, queued: kdfGuard.queued, refused: kdfGuard.refused }),
+      credentialCache: () => ({ ...credentialCache.stats, entries: credentialCache.size }),
+      auditHeadSeq: async () => (await audit.head())?.seq ?? 0,
+    }),
   };
 }

@@ -121,7 +121,7 @@ function response(status: number, spec: ResponseDoc, schemas: SchemaSet): JSONOb
   };
   for (const name of spec.headers ?? []) headers[name] = ref("headers", name);
   const body = status >= 400 ? PROBLEM : spec.body;
-  const mediaType = status >= 400 ? "application/problem+json" : "application/json";
+  const mediaType = status >= 400 ? "application/problem+json" : spec.mediaType ?? "application/json";
   return {
     description: spec.description,
     headers,
@@ -208,6 +208,9 @@ export function buildOpenAPI(operations: readonly RouteDefinition[]): JSONObject
         "Cross-Origin-Resource-Policy and X-Request-Id. Every 4xx/5xx body is RFC 9457 application/problem+json. " +
         "`x-permission` names the permission an operation requires; `x-rate-limit-policy` its rate-limit policy.",
     },
+    // Relative to where the document is served (OpenAPI 3.1 §4.8.5): right behind any host, port or proxy,
+    // and what the /docs page's "Try it out" calls.
+    servers: [{ url: "/", description: "This server" }],
     tags: [...new Set(operations.map((op) => op.tag))].map((name) => ({ name })),
     security: [{ basicAuth: [] }, { bearerAuth: [] }],
     paths,

@@ -137,10 +137,14 @@ Deno.test("runAdmin() create-user refuses with exit 1 and changes nothing: weak,
     await w.run(["create-user", "alice", "--role", "admin"]);
     const cases: [string[], string | undefined, RegExp][] = [
       [["create-user", "bob", "--password-stdin"], "short\n", /at least 15 characters \(it has 5\)/],
-      [["create-user", "bob", "--password-stdin"], "\n", /No password was given on standard input/],
+      [["create-user", "bob", "--password-stdin"], "\n", /^admin: password: none was given on standard input\n$/],
       [["create-user", "bob", "--password-stdin"], "bob's long enough password", /must not contain the username/],
       [["create-user", "ALICE"], undefined, /That username is taken/],
-      [["create-user", "bob", "--role", "superuser"], undefined, /roles: unknown role\(s\): superuser/],
+      [
+        ["create-user", "bob", "--role", "superuser"],
+        undefined,
+        /^admin: role: unknown role\(s\): superuser; the roles are: admin, editor, viewer\n$/,
+      ],
       [["create-user", "bad name"], undefined, /username: must be 3-64 characters/],
       [["create-user", "x"], undefined, /username: must be 3-64/],
     ];
@@ -207,7 +211,7 @@ Deno.test("runAdmin() reset-password prints a new password, ends the old one and
     assert.match(missing.stderr, /No user is named "nobody"/);
     const weak = await w.run(["reset-password", "carol", "--password-stdin"], { stdin: "password123" });
     assert.equal(weak.status, EXIT.refused);
-    assert.match(weak.stderr, /The password is not acceptable/);
+    assert.match(weak.stderr, /^admin: password: must be at least 15 characters/);
   } finally {
     await w.cleanup();
   }
@@ -250,6 +254,96 @@ Deno.test("runAdmin() disable and enable a user; disabling the last active admin
     const missing = await w.run(["enable", "nobody"]);
     assert.equal(missing.status, EXIT.refused);
     assert.match(missing.stderr, /No user is named "nobody"/);
+  } finally {
+    await w.cleanup();
+  }
+});
+
+Deno.test("runAdmin() refusals are in the CLI's words, never the API's \"see errors\"", async () => {
+  const w = await workspace();
+  try {
+    await w.run(["create-user", "alice", "--role", "admin"]);
+    for (
+      const args of [
+        ["create-user", "bob", "--role", "superuser"],
+        ["create-user", "bad name"],
+        ["set-roles", "alice", "admin", "root"],
+      ]
+    ) {
+      const res = await w.run(args);
+      assert.equal(res.status, EXIT.refused, args.join(" "));
+      assert.doesNotMatch(res.stderr, /request is not valid|see errors/, args.join(" "));
+      assert.match(res.stderr, /^admin: (role|username): /, args.join(" "));
+    }
+  } finally {
+    await w.cleanup();
+  }
+});
+
+Deno.test("runAdmin() set-roles replaces the roles through the service, audited; the last admin cannot be demoted", async () => {
+  const w = await workspace();
+  try {
+    await w.run(["create-user", "alice", "--role", "admin"]);
+    await w.run(["create-user", "bob"]);
+    const promoted = await w.run(["set-roles", "bob", "editor", "viewer"]);
+    assert.equal(promoted.status, EXIT.ok, promoted.stderr);
+    assert.match(promoted.stdout, /^set the roles of "bob" \(id 2, roles: editor, viewer\)/);
+
+    const unknown = await w.run(["set-roles", "bob", "root"]);
+    assert.equal(unknown.status, EXIT.refused);
+    assert.match(unknown.stderr, /^admin: role: unknown role\(s\): root; the roles are: admin, editor, viewer$/m);
+
+    const demote = await w.run(["set-roles", "alice", "viewer"]);
+    assert.equal(demote.status, EXIT.refused);
+    assert.match(demote.stderr, /You cannot demote the last active admin\.\n.*Create or enable another admin first/);
+    const missing = await w.run(["set-roles", "nobody", "viewer"]);
+    assert.equal(missing.status, EXIT.refused);
+    assert.match(missing.stderr, /No user is named "nobody"/);
+
+    // With a second active admin the first may be demoted.
+    assert.equal((await w.run(["set-roles", "bob", "admin"])).status, EXIT.ok);
+    assert.equal((await w.run(["set-roles", "alice", "viewer"])).status, EXIT.ok);
+
+    const t = await w.server();
+    const rows = await auditRows(t.deps, "authz_change");
+    assert.deepEqual(rows.map((r) => [r.actor, r.client, r.method, r.path, r.target, JSON.parse(r.detail).roles]), [
+      [null, "cli", "CLI", "admin set-roles", "user:2", { from: ["viewer"], to: ["editor", "viewer"] }],
+      [null, "cli", "CLI", "admin set-roles", "user:2", { from: ["editor", "viewer"], to: ["admin"] }],
+      [null, "cli", "CLI", "admin set-roles", "user:1", { from: ["admin"], to: ["viewer"] }],
+    ]);
+    await t.store.close();
+    const list = JSON.parse((await w.run(["list", "--json"])).stdout);
+    assert.deepEqual(list.map((u: { roles: string[] }) => u.roles), [["viewer"], ["admin"]]);
+  } finally {
+    await w.cleanup();
+  }
+});
+
+Deno.test("runAdmin() delete-user deletes through the service, audited; the last active admin cannot be deleted", async () => {
+  const w = await workspace();
+  try {
+    await w.run(["create-user", "alice", "--role", "admin"]);
+    await w.run(["create-user", "carol", "--role", "editor"]);
+    const last = await w.run(["delete-user", "alice"]);
+    assert.equal(last.status, EXIT.refused);
+    assert.match(last.stderr, /You cannot delete the last active admin\.\n.*Create or enable another admin first/);
+
+    const gone = await w.run(["delete-user", "carol"]);
+    assert.equal(gone.status, EXIT.ok, gone.stderr);
+    assert.match(gone.stdout, /^deleted "carol" \(id 2, roles: editor\)/);
+    const again = await w.run(["delete-user", "carol"]);
+    assert.equal(again.status, EXIT.refused);
+    assert.match(again.stderr, /No user is named "carol"/);
+
+    const t = await w.server();
+    const rows = await auditRows(t.deps, "user_deleted");
+    assert.deepEqual(rows.map((r) => [r.actor, r.client, r.method, r.path, r.target]), [
+      [null, "cli", "CLI", "admin delete-user", "user:2"],
+    ]);
+    assert.equal(JSON.parse(rows[0]!.detail).username, "carol");
+    await t.store.close();
+    const list = JSON.parse((await w.run(["list", "--json"])).stdout);
+    assert.deepEqual(list.map((u: { username: string }) => u.username), ["alice"]);
   } finally {
     await w.cleanup();
   }

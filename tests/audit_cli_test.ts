@@ -39,7 +39,6 @@ Deno.test("audit:export writes since <= ts < until as JSON lines, then the chain
       "2026-01-01T13:00:03+01:00",
     ], io);
     assert.equal(code, 0, io.err);
-    assert.equal(io.err, "");
     const lines = parseLines(io.out);
     assert.deepEqual(lines.slice(0, -1).map((r) => r.seq), [2, 3], "since inclusive, until (12:00:03Z) exclusive");
     const row = lines[0]!;
@@ -75,6 +74,12 @@ Deno.test("audit:export writes since <= ts < until as JSON lines, then the chain
       verified: { ok: true, checked: 4, head: { seq: 4, hash } },
       exportedAt: "2026-06-01T00:00:00.000Z",
     });
+    // One line on stderr (stdout is the export): what was written, and the head to note in the archive record.
+    assert.equal(
+      io.err,
+      "audit:export: 2 rows (seq 2-3, 2026-01-01T12:00:01.000Z <= ts < 2026-01-01T12:00:03.000Z) " +
+        `to standard output; chain head seq 4 ${hash}\n`,
+    );
   });
 });
 
@@ -191,6 +196,10 @@ Deno.test("deno task audit:verify and audit:export, end to end under their permi
     const exported = await task(dir, ["audit:export", "--since", "2026-01-01", "--out", "data/2026.jsonl"]);
     assert.equal(exported.code, 0, exported.stderr);
     assert.equal(parseLines(await Deno.readTextFile(`${dir}/data/2026.jsonl`)).length, 5);
+    assert.match(
+      exported.stderr,
+      /^audit:export: 4 rows \(seq 1-4, 2026-01-01T00:00:00\.000Z <= ts < end\) to data\/2026\.jsonl; chain head seq 4 [0-9a-f]{64}$/m,
+    );
 
     const outside = await task(dir, ["audit:export", "--out", "exported.jsonl"]);
     assert.equal(outside.code, 2);

@@ -9,20 +9,78 @@ import { copy } from "./fs_copy.ts";
 /** The project root (this file lives in `tests/`). */
 export const PROJECT_ROOT = new URL("../", import.meta.url);
 
+/** The port `deno task start` listens on by default, and the one the `server` permission set names. */
+export const DEFAULT_PORT = 8443;
+
+/** The connection guard's default loopback port (`APP_CONNECTION_GUARD_PORT`), also in the `server` set. */
+export const DEFAULT_GUARD_PORT = 8444;
+
+/** Options for {@link projectCopy}. */
+export interface ProjectCopyOptions {
+  /**
+   * Rewrites the `server` permission set's listen entries from 8443 to this
+   * port (as a user allowing another port would, README "The permission
+   * sandbox"), so the real `deno task start` can run on a free port and a
+   * test never binds the developer's 8443. Default: the set as shipped.
+   */
+  port?: number;
+  /**
+   * Rewrites the set's `127.0.0.1:8444` entry (the loopback port behind the
+   * connection guard) to this port; the server must then be started with
+   * `APP_CONNECTION_GUARD_PORT` set to it. Default: the set as shipped.
+   */
+  guardPort?: number;
+}
+
 /** Copies the files a server needs into a fresh temporary directory. */
-export async function projectCopy(): Promise<string> {
+export async function projectCopy(options: ProjectCopyOptions = {}): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "secure-api-e2e-" });
   for (const entry of ["deno.json", "deno.lock", "main.ts", "src", "sql"]) {
     await copy(new URL(entry, PROJECT_ROOT).pathname, `${dir}/${entry}`);
   }
   await Deno.mkdir(`${dir}/certs`);
+  if (options.port !== undefined || options.guardPort !== undefined) {
+    await allowPort(dir, options.port ?? DEFAULT_PORT, options.guardPort);
+  }
   return dir;
+}
+
+/**
+ * Replaces the `server` set's `…:8443` listen entries in `dir/deno.json` by
+ * `…:port`, and its `127.0.0.1:8444` guard entry by `127.0.0.1:guardPort`
+ * when one is given.
+ */
+export async function allowPort(dir: string, port: number, guardPort?: number): Promise<void> {
+  const path = `${dir}/deno.json`;
+  const config = JSON.parse(await Deno.readTextFile(path));
+  const net: string[] = config.permissions.server.net;
+  config.permissions.server.net = net.map((entry) => {
+    if (guardPort !== undefined && entry === `127.0.0.1:${DEFAULT_GUARD_PORT}`) return `127.0.0.1:${guardPort}`;
+    return entry.endsWith(`:${DEFAULT_PORT}`) ? `${entry.slice(0, -String(DEFAULT_PORT).length)}${port}` : entry;
+  });
+  await Deno.writeTextFile(path, JSON.stringify(config, null, 2));
+}
+
+/**
+ * Free ports for one server run by `deno task start` in a project copy: the
+ * public port and the guard's loopback port, with the `APP_*` variables that
+ * select them (pass `port` and `guardPort` to {@link projectCopy}, `env` to the process).
+ */
+export function serverPorts(): { port: number; guardPort: number; env: Record<string, string> } {
+  const port = freePort();
+  let guardPort = freePort();
+  while (guardPort === port) guardPort = freePort();
+  return { port, guardPort, env: { APP_PORT: String(port), APP_CONNECTION_GUARD_PORT: String(guardPort) } };
 }
 
 /** A running server process. */
 export interface ServerProcess {
   /** The project copy it runs in. */
   readonly dir: string;
+  /** The port it listens on. */
+  readonly port: number;
+  /** The guard's loopback port, when this helper chose it (to start again in the same `dir`); else null. */
+  readonly guardPort: number | null;
   readonly process: Deno.ChildProcess;
   /** `https://127.0.0.1:<port>` */
   readonly origin: string;
@@ -41,7 +99,10 @@ export interface ServerProcess {
 
 /** Options for {@link startServer}. */
 export interface StartOptions {
-  /** Run in this project copy (default: a new one). */
+  /**
+   * Run in this project copy. Default: a new one whose `server` set allows
+   * {@link StartOptions.port} (see {@link projectCopy}).
+   */
   dir?: string;
   /** `APP_*` variables. */
   env?: Record<string, string>;
@@ -53,8 +114,18 @@ export interface StartOptions {
    * unless `env` sets one.
    */
   args?: string[];
-  /** Port the server listens on (must match `env`/`args`). Default 8443. */
+  /**
+   * Port the server listens on; `APP_PORT` is set to it unless `env` says
+   * otherwise. Default: a free port — never 8443, so the tests run beside a
+   * developer's `deno task start`. A given `dir` must allow it.
+   */
   port?: number;
+  /**
+   * Under the set's own net list (no `--allow-net` in `args`) with the guard
+   * on: its loopback port, passed as `APP_CONNECTION_GUARD_PORT` — never 8444,
+   * for the same reason. Default: a free port. A given `dir` must allow it.
+   */
+  guardPort?: number;
   /** How long to wait for "listening". Default 60 s. */
   timeoutMs?: number;
   /** Run under `sh -c 'ulimit -n N; exec deno …'`: an open-file limit (soft and hard) for the server alone. */
@@ -84,9 +155,18 @@ async function collect(
 
 /** Starts the server and resolves once it logs that it is listening. */
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
-  const dir = options.dir ?? await projectCopy();
-  const port = options.port ?? 8443;
-  const { args, env } = withGuardPort(options.args ?? ["task", "start"], options.env ?? {});
+  const port = options.port ?? freePort();
+  const wanted: Record<string, string> = { APP_PORT: String(port), ...options.env };
+  const commandLine = options.args ?? ["task", "start"];
+  // The set's own list allows the guard's loopback port, 8444 as shipped: the copy allows a free one instead.
+  let guardPort: number | null = null;
+  const underSetNet = !commandLine.some((arg) => arg.startsWith("--allow-net="));
+  if (underSetNet && wanted.APP_CONNECTION_GUARD !== "off" && wanted.APP_CONNECTION_GUARD_PORT === undefined) {
+    guardPort = options.guardPort ?? freePort();
+    wanted.APP_CONNECTION_GUARD_PORT = String(guardPort);
+  }
+  const dir = options.dir ?? await projectCopy({ port, ...(guardPort === null ? {} : { guardPort }) });
+  const { args, env } = withGuardPort(commandLine, wanted);
   const limited = options.fileLimit !== undefined;
   const process = new Deno.Command(limited ? "sh" : Deno.execPath(), {
     args: limited ? ["-c", `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, Deno.execPath(), ...args] : args,
@@ -133,6 +213,8 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(`${dir}/certs/dev-cert.pem`)] });
   return {
     dir,
+    port,
+    guardPort,
     process,
     origin: `https://127.0.0.1:${port}`,
     stdout,

@@ -1,14 +1,34 @@
 /**
  * End to end: `deno task start` — the real task, its permission set, TLS —
- * in a fresh project copy, driven by a real HTTPS client through
+ * in a fresh project copy on a free port (never 8443: the tests run beside a
+ * developer's server), driven by a real HTTPS client through
  * register → role grant → create, read, update, delete.
  */
 import assert from "node:assert/strict";
 import { basicAuth } from "./helpers.ts";
-import { jsonLines, startServer } from "./e2e_helpers.ts";
+import { DEFAULT_GUARD_PORT, DEFAULT_PORT, jsonLines, startServer } from "./e2e_helpers.ts";
+
+/**
+ * Holds a default port for the length of a test, as a developer's running
+ * `deno task start` would; if something already holds it, that is the same.
+ */
+function occupy(port: number): Deno.Listener | null {
+  try {
+    return Deno.listen({ hostname: "127.0.0.1", port });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) return null;
+    throw error;
+  }
+}
 
 Deno.test("a real server: first start, register, admin grants editor, CRUD over HTTPS, restart", async () => {
+  // The tests run beside `deno task start`: with 8443 and the guard's 8444 taken, the end-to-end server still
+  // starts (on free ports).
+  const held = [occupy(DEFAULT_PORT), occupy(DEFAULT_GUARD_PORT)];
+  await using _release = { [Symbol.asyncDispose]: () => Promise.resolve(held.forEach((l) => l?.close())) };
   const server = await startServer();
+  assert.notEqual(server.port, DEFAULT_PORT);
+  assert.ok(server.guardPort !== null && server.guardPort !== DEFAULT_GUARD_PORT);
   const { origin, client, dir } = server;
   const call = async (method: string, path: string, authorization?: string, body?: unknown, extra = {}) => {
     const headers: Record<string, string> = { ...extra };
@@ -90,7 +110,7 @@ Deno.test("a real server: first start, register, admin grants editor, CRUD over 
     assert.ok(firstLogs.some((l) => String(l.message).startsWith("applied migrations")));
 
     // Second start on the same data: nothing reapplied, no new admin password, data intact.
-    const again = await startServer({ dir });
+    const again = await startServer({ dir, port: server.port, guardPort: server.guardPort! });
     try {
       assert.equal(again.adminPassword, null);
       assert.ok(!jsonLines(again.stdout).some((l) => String(l.message).startsWith("applied migrations")));

@@ -69,6 +69,7 @@ Deno.test("the administrative routes are the ones the README lists, found from t
     "DELETE /users/:id",
     "GET /audit",
     "GET /audit/verify",
+    "GET /metrics",
     "GET /permissions",
     "GET /roles",
     "GET /roles/:name",

@@ -8,6 +8,12 @@
  * The slow in-flight request is an honest one, with no test hook in the
  * server: a wrong Basic password costs one PBKDF2 derivation, and a high
  * `APP_PBKDF2_ITERATIONS` makes that take a measurable time.
+ *
+ * The signal is sent only once the server itself reports the derivation
+ * running (`secure_api_kdf_active` in `GET /metrics`). Waiting a fixed share
+ * of the calibrated duration instead failed under CPU load ("fetch failed",
+ * connection refused): the request had not reached the server yet, so it
+ * was sent after the listener closed — a test of nothing.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -16,6 +22,8 @@ import { openDatabase } from "../src/db/sqlite/database.ts";
 import { openSQLiteStore } from "../src/db/sqlite/sqlite_store.ts";
 import { basicAuth } from "./helpers.ts";
 import { freePort, jsonLines, type ServerProcess, startServer } from "./e2e_helpers.ts";
+
+const ADMIN = basicAuth("admin", "graceful-stop-test-passphrase");
 
 /** Starts the server under its permission set on a free port. */
 async function serve(env: Record<string, string>): Promise<ServerProcess> {
@@ -35,13 +43,34 @@ function slowRequest(server: ServerProcess, username: string): Promise<Response>
   });
 }
 
+/** Password derivations the server is running now, from its own metrics. */
+async function kdfActive(server: ServerProcess): Promise<number> {
+  const res = await fetch(`${server.origin}/metrics`, { client: server.client, headers: { Authorization: ADMIN } });
+  assert.equal(res.status, 200);
+  const line = (await res.text()).split("\n").find((l) => l.startsWith("secure_api_kdf_active "));
+  return Number(line?.split(" ")[1]);
+}
+
+/** Resolves once the server is running at least one derivation: the slow request is in flight, server-side. */
+async function derivationRunning(server: ServerProcess, timeoutMs = 30_000): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (await kdfActive(server) < 1) {
+    if (performance.now() > until) throw new Error("the slow request never reached the server");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** How long one slow request takes on this machine now. */
 async function calibrate(server: ServerProcess): Promise<number> {
   const started = performance.now();
   const res = await slowRequest(server, "calibration");
   await res.body?.cancel();
   assert.equal(res.status, 401);
-  return performance.now() - started;
+  const duration = performance.now() - started;
+  // The admin's first request costs one derivation too; afterwards its credentials are cached and
+  // every metrics read is cheap.
+  assert.equal(await kdfActive(server), 0);
+  return duration;
 }
 
 /** Resolves with the time at which a new TCP connection to the port is first refused. */
@@ -91,14 +120,13 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       const health = await fetch(`${server.origin}/health`, { client: server.client });
       assert.equal(health.status, 200);
       await health.body?.cancel();
-      const duration = await calibrate(server);
+      await calibrate(server);
 
       const inFlight = slowRequest(server, `victim-${signal}`).then(async (res) => {
         await res.body?.cancel();
         return { status: res.status, challenge: res.headers.get("WWW-Authenticate"), at: performance.now() };
       });
-      // A third of a derivation in, the request is surely being served (the connection was already open).
-      await new Promise((resolve) => setTimeout(resolve, duration / 3));
+      await derivationRunning(server);
       const signalledAt = performance.now();
       server.process.kill(signal);
 
@@ -142,7 +170,7 @@ Deno.test("past APP_SHUTDOWN_TIMEOUT_MS a stopping server stops waiting and exit
       (res) => ({ status: res.status }),
       (error: Error) => ({ error }),
     );
-    await new Promise((resolve) => setTimeout(resolve, duration / 4));
+    await derivationRunning(server);
     signalledAt = performance.now();
     exitCode = await server.stop("SIGTERM");
     const exitedAfter = performance.now() - signalledAt;

@@ -6,11 +6,11 @@
  * | layer      | modules                                                          |
  * | ---------- | ---------------------------------------------------------------- |
  * | entry      | `main.ts`, `src/cli/`                                            |
- * | app        | `src/app.ts`, `src/deps.ts`, `src/bootstrap.ts`, `src/crash.ts`, `src/server/`, `src/cluster/` |
+ * | app        | `src/app.ts`, `src/deps.ts`, `src/bootstrap.ts`, `src/crash.ts`, `src/server/`, `src/cluster/`, `src/startup/` |
  * | http       | `src/middleware/`, `src/routes/`, `src/schemas/`, `src/openapi*.ts`, `src/app_env.ts` |
  * | services   | `src/services/`                                                  |
  * | core       | `src/auth/`, `src/audit/`, `src/ratelimit/`                      |
- * | base       | `src/db/`, `src/crypto/`, `src/util/`, `src/net/`, `src/tls/`, `src/config.ts`, `src/logging.ts` |
+ * | base       | `src/db/`, `src/crypto/`, `src/util/`, `src/net/`, `src/tls/`, `src/metrics/`, `src/config.ts`, `src/logging.ts` |
  * | domain     | `src/domain/` (permissions, principal, usernames), `src/errors.ts` |
  *
  * Two more rules: no import cycle between files, even inside a layer; and
@@ -39,7 +39,15 @@ export const LAYERS: readonly Layer[] = [
   { name: "entry", paths: ["main.ts", "src/cli/"], http: true },
   {
     name: "app",
-    paths: ["src/app.ts", "src/deps.ts", "src/bootstrap.ts", "src/crash.ts", "src/server/", "src/cluster/"],
+    paths: [
+      "src/app.ts",
+      "src/deps.ts",
+      "src/bootstrap.ts",
+      "src/crash.ts",
+      "src/server/",
+      "src/cluster/",
+      "src/startup/",
+    ],
     http: true,
   },
   {
@@ -58,7 +66,16 @@ export const LAYERS: readonly Layer[] = [
   { name: "core", paths: ["src/auth/", "src/audit/", "src/ratelimit/"], http: false },
   {
     name: "base",
-    paths: ["src/db/", "src/crypto/", "src/util/", "src/net/", "src/tls/", "src/config.ts", "src/logging.ts"],
+    paths: [
+      "src/db/",
+      "src/crypto/",
+      "src/util/",
+      "src/net/",
+      "src/tls/",
+      "src/metrics/",
+      "src/config.ts",
+      "src/logging.ts",
+    ],
     http: false,
   },
   { name: "domain", paths: ["src/domain/", "src/errors.ts"], http: false },
@@ -70,6 +87,7 @@ export const ENTRY_POINTS: readonly string[] = [
   "src/cli/admin.ts",
   "src/cli/audit_verify.ts",
   "src/cli/audit_export.ts",
+  "src/cli/check_env.ts",
 ];
 
 /** Entry points that must not load Hono at run time (they serve no HTTP). */
@@ -77,6 +95,7 @@ export const HTTP_FREE_ENTRY_POINTS: readonly string[] = [
   "src/cli/admin.ts",
   "src/cli/audit_verify.ts",
   "src/cli/audit_export.ts",
+  "src/cli/check_env.ts",
 ];
 
 /** An import edge: `from` imports `to`; `typeOnly` when nothing is loaded at run time. */

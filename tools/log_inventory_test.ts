@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { AUDIT_EVENTS } from "../src/audit/events.ts";
 import { AUDIT_CATEGORY } from "../src/logging.ts";
+import { ACCESS_CATEGORY } from "../src/middleware/access_log.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -39,7 +40,7 @@ Deno.test("the log inventory lists every audit event the code can write", async 
 
 Deno.test("the log inventory lists every logger category the source writes to", async () => {
   const outputs = section(await inventory(), "Outputs");
-  const categories = new Set<string>([AUDIT_CATEGORY.join(".")]);
+  const categories = new Set<string>([AUDIT_CATEGORY.join("."), ACCESS_CATEGORY.join(".")]);
   const walk = async (dir: string): Promise<void> => {
     for await (const entry of Deno.readDir(new URL(dir, ROOT))) {
       const path = `${dir}/${entry.name}`;

@@ -44,6 +44,14 @@ export function guardAddress(): string {
 /** The sets the application itself runs under: they share the import-deny list and `APP_*`. */
 export const RUNTIME_SETS: readonly string[] = ["server", "admin", "audit", "audit-export"];
 
+/**
+ * Sets that run project code before or beside the application and share only
+ * the import-deny list: `env-check` (the misspelled-`APP_*` check that
+ * `deno task start` runs first) must see every variable's name, so its `env`
+ * is its own.
+ */
+export const DENY_ONLY_SETS: readonly string[] = ["env-check"];
+
 /** The default listening port, as `src/config.ts` declares it. */
 export function defaultPort(): number {
   return Number(SETTINGS.port.default);
@@ -54,6 +62,7 @@ export function sharedParts(port: number = defaultPort()): Record<string, Record
   const shared = { env: ["APP_*"], import: { deny: [...IMPORT_DENY] } };
   const out: Record<string, Record<string, unknown>> = {};
   for (const name of RUNTIME_SETS) out[name] = { ...shared };
+  for (const name of DENY_ONLY_SETS) out[name] = { import: { deny: [...IMPORT_DENY] } };
   out.server = {
     ...out.server,
     net: [...LISTEN_HOSTS.map((host) => `${host}:${port}`), guardAddress(), ...LOCAL_REDIS],

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { defaultPort, IMPORT_DENY, permissionDrift, RUNTIME_SETS, withSharedParts } from "./permissions.ts";
+import {
+  defaultPort,
+  DENY_ONLY_SETS,
+  IMPORT_DENY,
+  permissionDrift,
+  RUNTIME_SETS,
+  withSharedParts,
+} from "./permissions.ts";
 
 const DENO_JSON = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
 
@@ -35,7 +42,17 @@ Deno.test("withSharedParts() repairs drift, keeps everything else, and changes n
   const repaired = withSharedParts(drifted);
   assert.deepEqual(permissionDrift(repaired), []);
   assert.deepEqual(repaired, DENO_JSON);
-  for (const set of RUNTIME_SETS) {
+  for (const set of [...RUNTIME_SETS, ...DENY_ONLY_SETS]) {
     assert.deepEqual(Object.keys(repaired.permissions?.[set] ?? {}), Object.keys(DENO_JSON.permissions[set]));
   }
+});
+
+Deno.test("permissionDrift() holds the env-check set to the import-deny list, and leaves its env alone", () => {
+  assert.equal(DENO_JSON.permissions["env-check"].env, true, "it must see every variable's name");
+  const drifted = structuredClone(DENO_JSON);
+  drifted.permissions["env-check"].import.deny = [];
+  assert.deepEqual(permissionDrift(drifted), [
+    `permissions.env-check.import is {"deny":[]}, expected ${JSON.stringify({ deny: IMPORT_DENY })}`,
+  ]);
+  assert.deepEqual(withSharedParts(drifted), DENO_JSON);
 });

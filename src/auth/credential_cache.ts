@@ -44,6 +44,8 @@ export class CredentialCache {
   readonly #mac: (message: string) => string;
   readonly #clock: () => number;
   readonly #entries: LRUMap<string, Entry>;
+  #hits = 0;
+  #misses = 0;
   readonly #keysByUser = new Map<number, Set<string>>();
 
   constructor(options: CredentialCacheOptions = {}) {
@@ -67,12 +69,18 @@ export class CredentialCache {
   /** The user id cached under `key`, if still fresh. */
   get(key: string): number | undefined {
     const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.#clock()) {
-      this.#forget(key, entry.userId);
+    if (!entry || entry.expiresAt <= this.#clock()) {
+      if (entry) this.#forget(key, entry.userId);
+      this.#misses++;
       return undefined;
     }
+    this.#hits++;
     return entry.userId;
+  }
+
+  /** Lookups ({@link CredentialCache.get}) that found a fresh entry, and that did not, since start. */
+  get stats(): { readonly hits: number; readonly misses: number } {
+    return { hits: this.#hits, misses: this.#misses };
   }
 
   /**

@@ -41,6 +41,7 @@ export class KDFGuard implements KDFLimiter {
   readonly maxQueue: number;
   readonly #retryAfter: string;
   #active = 0;
+  #refused = 0;
   readonly #waiting: (() => void)[] = [];
 
   constructor(options: KDFGuardOptions = {}) {
@@ -64,10 +65,16 @@ export class KDFGuard implements KDFLimiter {
     return this.#waiting.length;
   }
 
+  /** Derivations refused (503) since start: the metrics mirror it. */
+  get refused(): number {
+    return this.#refused;
+  }
+
   /** Runs `task` when a slot is free; throws a 503 `ApiError` when the queue is full. */
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.#active >= this.concurrency) {
       if (this.#waiting.length >= this.maxQueue) {
+        this.#refused++;
         throw new ApiError("kdf-overloaded", "Too many logins are being checked; retry shortly.", {
           headers: { "Retry-After": this.#retryAfter },
         });

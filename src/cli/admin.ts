@@ -74,9 +74,24 @@ function environmentProblem(error: unknown): string | null {
   return null;
 }
 
-function refusal(error: ApiError): string {
-  const lines = [error.message];
-  for (const field of error.errors ?? []) lines.push(`  ${field.path}: ${field.message}`);
+/** How the CLI names the fields a service reports (the API's body fields). */
+const FIELD_NAMES: Readonly<Record<string, string>> = { roles: "role" };
+
+/**
+ * A refusal in the CLI's own words: a validation failure is its field
+ * errors (`role: unknown role(s): superuser; the roles are …`), not the
+ * API's "The request is not valid; see errors.", which points at a response
+ * body the operator never sees.
+ */
+export function refusal(error: ApiError, knownRoles: readonly string[] = []): string {
+  const fields = error.errors ?? [];
+  const lines = error.kind === "validation-failed" && fields.length > 0
+    ? fields.map((field) => {
+      const name = FIELD_NAMES[field.path] ?? field.path;
+      const hint = field.path === "roles" && knownRoles.length > 0 ? `; the roles are: ${knownRoles.join(", ")}` : "";
+      return `${name}: ${field.message}${hint}`;
+    })
+    : [error.message, ...fields.map((field) => `  ${FIELD_NAMES[field.path] ?? field.path}: ${field.message}`)];
   if (error.kind === "conflict" && /last active admin/.test(error.message)) {
     lines.push("  Create or enable another admin first; the operator cannot override this.");
   }
@@ -118,9 +133,11 @@ export async function runAdmin(args: readonly string[], io: AdminIO): Promise<nu
     return EXIT.environment;
   }
 
+  let knownRoles: string[] = [];
   try {
     const deps = createDeps(config, store, io.overrides ?? {});
     await store.transaction((tx) => tx.roles.syncCatalogue(isoNow(deps.clock)), { exclusive: true });
+    knownRoles = (await deps.services.roles.list()).map((role) => role.name);
     const status = await execute(command, deps, io);
     if (command.name !== "list" && await deps.services.accounts.activeAdmins() === 0) {
       err(`warning: no active admin exists; create one with "create-user <name> --role ${ADMIN_ROLE}".`);
@@ -128,7 +145,7 @@ export async function runAdmin(args: readonly string[], io: AdminIO): Promise<nu
     return status;
   } catch (error) {
     if (error instanceof ApiError && error.kind !== "internal") {
-      err(refusal(error));
+      err(refusal(error, knownRoles));
       return EXIT.refused;
     }
     const problem = environmentProblem(error);
@@ -153,7 +170,7 @@ async function choosePassword(
   const password = (await io.readStdin()).replace(/\r?\n$/, "");
   if (password === "") {
     throw new ApiError("validation-failed", "No password was given on standard input.", {
-      errors: [{ path: "password", message: "is required" }],
+      errors: [{ path: "password", message: "none was given on standard input" }],
     });
   }
   return { password, generated: false };
@@ -211,6 +228,17 @@ async function execute(command: Exclude<AdminCommand, { name: "help" }>, deps: A
     case "enable": {
       const user = await accounts.setDisabled(null, (await findUser(deps, command.username)).id, false, ctx);
       out(`enabled ${describe(user)}; tokens ended earlier stay ended`);
+      return EXIT.ok;
+    }
+    case "set-roles": {
+      const user = await accounts.setRoles(null, (await findUser(deps, command.username)).id, command.roles, ctx);
+      out(`set the roles of ${describe(user)}; effective on their next request`);
+      return EXIT.ok;
+    }
+    case "delete-user": {
+      const existing = await findUser(deps, command.username);
+      await accounts.delete(null, existing.id, ctx);
+      out(`deleted ${describe(existing)}; their tokens and grants are gone, their products stay unowned`);
       return EXIT.ok;
     }
   }

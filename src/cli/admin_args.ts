@@ -15,7 +15,8 @@ export type AdminCommand =
     readonly passwordStdin: boolean;
   }
   | { readonly name: "reset-password"; readonly username: string; readonly passwordStdin: boolean }
-  | { readonly name: "disable" | "enable"; readonly username: string }
+  | { readonly name: "disable" | "enable" | "delete-user"; readonly username: string }
+  | { readonly name: "set-roles"; readonly username: string; readonly roles: readonly string[] }
   | { readonly name: "list"; readonly json: boolean };
 
 /** A command line that does not parse; the message says what is wrong. */
@@ -41,6 +42,11 @@ Commands:
       Refuse the user's logins and end their tokens and cached logins at once.
   enable <username>
       Allow the user to log in again. Tokens ended earlier stay ended.
+  set-roles <username> <role>...
+      Replace the user's roles with exactly these (at least one). Takes effect
+      on the user's next request.
+  delete-user <username>
+      Delete the user, their tokens and grants; their products stay, unowned.
   list [--json]
       List every user with status and roles, as a table or as JSON.
   help
@@ -49,8 +55,9 @@ Commands:
 --password-stdin reads the password from standard input; one trailing line
 break is removed, nothing else (the password is used exactly as given).
 
-Guard rails: the last active admin cannot be disabled; there is no override.
-Create or enable another admin first.
+Guard rails: the last active admin cannot be disabled, demoted or deleted;
+there is no override. Create or enable another admin first. Unknown roles
+are refused.
 
 Exit codes: 0 done; 1 refused (no such user, conflict, invalid input);
 2 usage error; 3 environment error (configuration, permissions, database);
@@ -65,6 +72,8 @@ const FLAGS: Record<AdminCommand["name"], ReadonlySet<string>> = {
   "reset-password": new Set(["--password-stdin"]),
   "disable": new Set(),
   "enable": new Set(),
+  "set-roles": new Set(),
+  "delete-user": new Set(),
   "list": new Set(["--json"]),
 };
 
@@ -105,6 +114,13 @@ export function parseAdminArgs(args: readonly string[]): AdminCommand {
     }
   }
 
+  if (name === "set-roles") {
+    const [username, ...named] = positional;
+    if (username === undefined || named.length === 0) {
+      throw new UsageError("set-roles needs a username and at least one role");
+    }
+    return { name, username, roles: named };
+  }
   const expected = name === "help" || name === "list" ? 0 : 1;
   if (positional.length < expected) throw new UsageError(`${name} needs a username`);
   if (positional.length > expected) throw new UsageError(`unexpected argument "${positional[expected]}"`);
@@ -122,6 +138,7 @@ export function parseAdminArgs(args: readonly string[]): AdminCommand {
       return { name, username, passwordStdin };
     case "disable":
     case "enable":
+    case "delete-user":
       return { name, username };
   }
 }

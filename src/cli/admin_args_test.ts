@@ -21,6 +21,12 @@ Deno.test("parseAdminArgs() reads each command with its flags", () => {
   });
   assert.deepEqual(parseAdminArgs(["disable", "bob"]), { name: "disable", username: "bob" });
   assert.deepEqual(parseAdminArgs(["enable", "bob"]), { name: "enable", username: "bob" });
+  assert.deepEqual(parseAdminArgs(["set-roles", "bob", "editor", "viewer"]), {
+    name: "set-roles",
+    username: "bob",
+    roles: ["editor", "viewer"],
+  });
+  assert.deepEqual(parseAdminArgs(["delete-user", "bob"]), { name: "delete-user", username: "bob" });
   assert.deepEqual(parseAdminArgs(["list", "--json"]), { name: "list", json: true });
   assert.deepEqual(parseAdminArgs(["list"]), { name: "list", json: false });
   assert.deepEqual(parseAdminArgs(["help"]), { name: "help" });
@@ -42,6 +48,11 @@ Deno.test("parseAdminArgs() refuses what it does not understand, saying what", (
     [["list", "--password-stdin"], /list does not take --password-stdin/],
     [["list", "bob"], /unexpected argument "bob"/],
     [["reset-password"], /needs a username/],
+    [["set-roles", "bob"], /set-roles needs a username and at least one role/],
+    [["set-roles"], /set-roles needs a username and at least one role/],
+    [["set-roles", "bob", "--role", "editor"], /set-roles does not take --role/],
+    [["delete-user"], /delete-user needs a username/],
+    [["delete-user", "bob", "alice"], /unexpected argument "alice"/],
   ];
   for (const [args, message] of cases) {
     assert.throws(

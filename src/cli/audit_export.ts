@@ -78,6 +78,29 @@ function openSink(out: string | undefined, io: CliIO): LineSink {
   };
 }
 
+/** What one export wrote. */
+export interface ExportSummary {
+  readonly rows: number;
+  readonly firstSeq: number | null;
+  readonly lastSeq: number | null;
+  readonly since: string | undefined;
+  readonly until: string | undefined;
+  readonly head: { readonly seq: number; readonly hash: string } | null;
+}
+
+/**
+ * The one line printed (on stderr) after an export, e.g. `audit:export: 12
+ * rows (seq 3-14, 2026-01-01T00:00:00.000Z <= ts < end) to data/x.jsonl;
+ * chain head seq 20 3f2a…`: what to note in the archive record.
+ */
+export function summaryLine(summary: ExportSummary, out: string | undefined): string {
+  const seqs = summary.firstSeq === null ? "none in range" : `seq ${summary.firstSeq}-${summary.lastSeq}`;
+  const range = `${summary.since ?? "start"} <= ts < ${summary.until ?? "end"}`;
+  const head = summary.head ? `seq ${summary.head.seq} ${summary.head.hash}` : "none (empty log)";
+  return `audit:export: ${summary.rows} row${summary.rows === 1 ? "" : "s"} (${seqs}, ${range}) ` +
+    `to ${out ?? "standard output"}; chain head ${head}`;
+}
+
 /** Runs the tool; returns the exit status. */
 export function run(args: string[], io: CliIO): Promise<number> {
   return reportingErrors("audit:export", io, async () => {
@@ -102,8 +125,9 @@ export function run(args: string[], io: CliIO): Promise<number> {
     try {
       const sink = openSink(options.out, io);
       let verified;
+      let summary: ExportSummary;
       try {
-        verified = await store.snapshot(async (reads) => {
+        [verified, summary] = await store.snapshot(async (reads) => {
           let rows = 0;
           let firstSeq: number | null = null;
           let lastSeq: number | null = null;
@@ -114,19 +138,22 @@ export function run(args: string[], io: CliIO): Promise<number> {
             rows++;
           }
           const result = await audit.verify([], reads);
+          const chainHead = await reads.audit.head();
           sink.write(`${
             JSON.stringify({
-              chainHead: await reads.audit.head(),
+              chainHead,
               export: { since: since ?? null, until: until ?? null, rows, firstSeq, lastSeq },
               verified: result,
               exportedAt: isoNow(io.clock),
             })
           }\n`);
-          return result;
+          return [result, { rows, firstSeq, lastSeq, since, until, head: chainHead }] as const;
         });
       } finally {
         sink.close();
       }
+      // On stderr: without --out, stdout is the export itself.
+      io.stderr(`${summaryLine(summary, options.out)}\n`);
       if (verified.ok) return EXIT.ok;
       io.stderr(
         `audit:export: exported, but the chain is BROKEN at seq ${verified.firstBadSeq}: ${verified.reason}\n`,

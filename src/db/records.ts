@@ -113,8 +113,17 @@ export interface AuditRange {
   until?: string | undefined;
 }
 
-/** Which migrations a database has and lacks (readiness reports the pending ones). */
+/**
+ * Which migrations a database has and lacks, by file name (readiness reports
+ * the pending and the changed ones: a server whose code expects a migration
+ * the database lacks — a deploy that skipped the migration step, a restored
+ * backup — must not take traffic).
+ */
 export interface MigrationStatus {
+  /** Files recorded as applied. */
   readonly applied: readonly string[];
+  /** Files not recorded as applied. */
   readonly pending: readonly string[];
+  /** Files recorded as applied whose text has changed since (beyond reviewed comment-only edits). */
+  readonly changed: readonly string[];
 }

@@ -15,6 +15,7 @@ export const PERMISSIONS = {
   "users:manage": "Grant roles, disable, enable and delete users",
   "roles:manage": "Create, change and delete custom roles",
   "audit:read": "Read and verify the audit log",
+  "metrics:read": "Read the Prometheus metrics (GET /metrics)",
 } as const;
 
 /** A permission name from the catalogue. */

@@ -48,6 +48,8 @@ export interface RateLimitOptions {
   maxAuditKeys?: number;
   /** Least time between two fail-open warnings, in ms. Default 10000. */
   warnIntervalMs?: number;
+  /** Called on every refusal (429), e.g. to count it in the metrics. Default none. */
+  onRefused?: (policy: string, scope: "client" | "user") => void;
 }
 
 /** Limits requests per client or per user. */
@@ -61,6 +63,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
     clock = Date.now,
     maxAuditKeys = 10_000,
     warnIntervalMs = 10_000,
+    onRefused,
   } = options;
   const audited = new LRUMap<string, number>(maxAuditKeys);
   const outage = { lastWarning: -Infinity, unwarned: 0 };
@@ -110,6 +113,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
     if (!decision.allowed) {
       // The 429 carries this pass's headers; an outer pass must not overwrite them.
       c.set("rateLimitRemaining", 0);
+      onRefused?.(policy.name, scope);
       const now = clock();
       if ((audited.peek(key) ?? 0) <= now) {
         audited.set(key, now + policy.windowMs);

@@ -6,6 +6,10 @@
  * so no proxy or browser keeps an authenticated response, and no `Server` or
  * `X-Powered-By`.
  *
+ * The one exception to `default-src 'none'` is a route that sets
+ * `c.var.contentSecurityPolicy` (the `/docs` page and its assets): it gets
+ * that policy instead, still strict (no inline script).
+ *
  * Hono's defaults for HTML documents (`X-XSS-Protection`, `X-DNS-Prefetch-
  * Control`, `X-Download-Options`, `X-Permitted-Cross-Domain-Policies`,
  * `Origin-Agent-Cluster`, `Cross-Origin-Opener-Policy`) are switched off:
@@ -43,6 +47,10 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
   });
   return async function securityHeaders(c, next) {
     await hono(c, next);
+    // A route that serves a page a browser renders (only /docs) declares a policy of its own; everything
+    // else keeps default-src 'none'. Set here, after Hono's, so nothing downstream can drop the header.
+    const own = c.var.contentSecurityPolicy;
+    if (own !== undefined) c.res.headers.set("Content-Security-Policy", own);
     c.res.headers.set("Cache-Control", "no-store");
     c.res.headers.delete("Server");
   };

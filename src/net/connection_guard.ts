@@ -68,7 +68,18 @@ function cidrText(cidr: CIDR): string {
   return `${formatIP({ version: cidr.version, bytes: cidr.bytes })}/${cidr.prefix}`;
 }
 
-/** Starts the guard and resolves once it listens; rejects when it cannot. */
+/**
+ * The error for a listener the guard's thread could not open: the same
+ * `Deno.errors` class the bind threw there (`AddrInUse`, `NotCapable` …), so
+ * callers tell a taken or forbidden port from a bug as they would for a
+ * listener of their own; a plain `Error` for anything else.
+ */
+function listenFailure(kind: string, message: string): Error {
+  const known = (Deno.errors as unknown as Record<string, (new (message: string) => Error) | undefined>)[kind];
+  return known ? new known(message) : new Error(message);
+}
+
+/** Starts the guard and resolves once it listens; rejects when it cannot (see {@link listenFailure}). */
 export async function startConnectionGuard(options: ConnectionGuardOptions): Promise<ConnectionGuard> {
   const { onEvent, onFatal, startTimeoutMs = 30_000 } = options;
   const peerTable = createPeerTableBuffer();
@@ -88,7 +99,7 @@ export async function startConnectionGuard(options: ConnectionGuardOptions): Pro
       started = true;
       listening.resolve({ transport: "tcp", hostname: reply.hostname, port: reply.port });
     } else if (reply.type === "listen-failed") {
-      listening.reject(new Error(`the connection guard could not listen: ${reply.error}`));
+      listening.reject(listenFailure(reply.kind, `the connection guard could not listen: ${reply.error}`));
     } else if (reply.type === "event") {
       onEvent(reply.event);
     } else if (reply.type === "stopped") {

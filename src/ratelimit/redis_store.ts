@@ -192,6 +192,17 @@ export class RedisRateLimitStore implements RateLimitStore {
     return describeDecision(allowed === 1, tat, now, policy);
   }
 
+  /** One PING within the decision deadline: what readiness checks. */
+  async ping(): Promise<void> {
+    if (!this.#client.isReady) throw new StoreUnavailableError("redis is not connected");
+    try {
+      await withDeadline(this.#client.ping(), this.#timeoutMs);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      throw new StoreUnavailableError(`redis ping failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
   /** Closes the connection, waiting at most the decision deadline for commands in flight. */
   async close(): Promise<void> {
     if (!this.#client.isOpen) return;

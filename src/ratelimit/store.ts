@@ -9,6 +9,12 @@ import type { GCRADecision, GCRAPolicy } from "./gcra.ts";
 export interface RateLimitStore {
   /** Decides one request for `key` under `policy`, recording it when allowed. */
   consume(key: string, policy: GCRAPolicy): GCRADecision | Promise<GCRADecision>;
+  /**
+   * Checks that a remote backend answers (readiness, `GET /health/ready`);
+   * rejects with {@link StoreUnavailableError} when it does not. Absent for
+   * stores that live in the process.
+   */
+  ping?(): Promise<void>;
   /** Releases connections; the store is unusable afterwards. */
   close(): void | Promise<void>;
 }

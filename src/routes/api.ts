@@ -5,12 +5,16 @@
  */
 import type { AuditLog } from "../audit/audit_log.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import type { Accounts } from "../services/accounts.ts";
 import type { Products } from "../services/products.ts";
+import type { Readiness } from "../services/readiness.ts";
 import type { Roles } from "../services/roles.ts";
 import { auditRoutes } from "./audit.ts";
 import { authRoutes } from "./auth.ts";
+import { docsRoutes } from "./docs.ts";
 import { healthRoutes } from "./health.ts";
+import { metricsRoutes } from "./metrics.ts";
 import { openAPIRoutes } from "./openapi.ts";
 import { productRoutes } from "./products.ts";
 import { roleRoutes } from "./roles.ts";
@@ -22,6 +26,8 @@ export interface APIRoutesDeps {
   readonly accounts: Accounts;
   readonly roles: Roles;
   readonly products: Products;
+  readonly readiness: Readiness;
+  readonly metrics: Metrics;
   readonly authenticator: Authenticator;
   readonly audit: AuditLog;
 }
@@ -30,7 +36,9 @@ export interface APIRoutesDeps {
 export function apiRoutes(deps: APIRoutesDeps): readonly RouteDefinition[] {
   const routes: RouteDefinition[] = [];
   routes.push(
-    ...healthRoutes(),
+    ...healthRoutes(deps),
+    ...metricsRoutes(deps),
+    ...docsRoutes(),
     ...openAPIRoutes(() => routes),
     ...authRoutes(deps),
     ...productRoutes(deps),

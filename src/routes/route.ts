@@ -55,11 +55,23 @@ export interface ResponseDoc {
   /** The body; none for 204/304. Error statuses always carry a problem. */
   readonly body?: NamedSchema;
   readonly headers?: readonly HeaderName[];
+  /** The body's media type. Default `application/json`. */
+  readonly mediaType?: string;
 }
 
-/** A documented response: `description`, and the body schema and headers when it has them. */
-export function response(description: string, body?: NamedSchema, headers?: readonly HeaderName[]): ResponseDoc {
-  return { description, ...(body ? { body } : {}), ...(headers ? { headers } : {}) };
+/** A documented response: `description`, and the body schema, headers and media type when it has them. */
+export function response(
+  description: string,
+  body?: NamedSchema,
+  headers?: readonly HeaderName[],
+  mediaType?: string,
+): ResponseDoc {
+  return {
+    description,
+    ...(body ? { body } : {}),
+    ...(headers ? { headers } : {}),
+    ...(mediaType ? { mediaType } : {}),
+  };
 }
 
 /**

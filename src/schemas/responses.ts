@@ -30,6 +30,23 @@ export const problemBody = z.strictObject({
 /** `GET /health`. */
 export const healthBody = z.strictObject({ status: z.literal("ok") });
 
+/** `GET /docs`: the reference page (HTML). */
+export const docsPage = z.string().describe("HTML");
+
+/** `GET /docs/:asset`: a script or stylesheet of the reference page. */
+export const docsAsset = z.string().describe("JavaScript or CSS");
+
+/** `GET /metrics`: Prometheus text exposition format 0.0.4. */
+export const metricsBody = z.string().describe("Prometheus text exposition format 0.0.4");
+
+const checkState = z.enum(["ok", "failed", "not used"]);
+
+/** `GET /health/ready` when ready: each check by name, nothing else (no versions, no addresses). */
+export const readinessBody = z.strictObject({
+  status: z.literal("ready"),
+  checks: z.strictObject({ database: checkState, migrations: checkState, rateLimitStore: checkState }),
+});
+
 /** A user as the API shows it: never a password hash. */
 export const userBody = z.strictObject({
   id,

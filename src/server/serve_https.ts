@@ -30,6 +30,7 @@ import {
   planConnections,
 } from "../net/descriptor_budget.ts";
 import { serveResiliently } from "../net/resilient_server.ts";
+import type { ListenAddress } from "../startup/preflight.ts";
 
 /** How long the guard may take, after the server has shut down, to pass on the last bytes of its responses. */
 const DRAIN_TIMEOUT_MS = 2_000;
@@ -69,6 +70,28 @@ export interface ServeHTTPSOptions {
   probe?: DescriptorProbe;
 }
 
+/**
+ * Binding one of the server's addresses failed: `address` says which (and
+ * the variable that sets it), `cause` is what the bind threw (`AddrInUse`,
+ * `NotCapable` … — `describeListenError` in `src/startup/preflight.ts` turns
+ * it into one line).
+ */
+export class ListenError extends Error {
+  override name = "ListenError";
+  constructor(readonly address: ListenAddress, cause: unknown) {
+    super(`cannot listen on ${address.host}:${address.port} (${address.variable})`, { cause });
+  }
+}
+
+/** Runs `bind`, wrapping what it throws in a {@link ListenError} for `address`. */
+async function binding<T>(address: ListenAddress, bind: () => T | Promise<T>): Promise<T> {
+  try {
+    return await bind();
+  } catch (error) {
+    throw new ListenError(address, error);
+  }
+}
+
 /** The server, listening. */
 export interface HTTPSService {
   /** `https://host:port` of the public address. */
@@ -86,7 +109,8 @@ function urlOf(addr: Deno.NetAddr): string {
 
 /**
  * Listens and resolves once the public address accepts connections. Throws
- * a {@link ConfigError} when the descriptor check refuses the start.
+ * a {@link ConfigError} when the descriptor check refuses the start, and a
+ * {@link ListenError} naming the address when a bind fails.
  */
 export async function serveHTTPS(options: ServeHTTPSOptions): Promise<HTTPSService> {
   const { config, cert, key, handler, onError, log, audit, onFatal } = options;
@@ -116,8 +140,9 @@ export async function serveHTTPS(options: ServeHTTPSOptions): Promise<HTTPSServi
       onRecovered: (failures, ms) => events.listenerRecovered(where, failures, ms),
     });
 
+  const publicAddress: ListenAddress = { variable: "APP_PORT", host: config.host, port: config.port };
   if (!connections.guard) {
-    const server = serve("public", config.host, config.port, handler);
+    const server = await binding(publicAddress, () => serve("public", config.host, config.port, handler));
     log.info("connection guard off: connections are bounded by the proxy in front ({available} descriptors free)", {
       available: plan.available,
     });
@@ -131,25 +156,35 @@ export async function serveHTTPS(options: ServeHTTPSOptions): Promise<HTTPSServi
       new URL(request.url).pathname,
       crypto.randomUUID(),
     );
-  const server = serve("behind-guard", "127.0.0.1", connections.guardPort, (request, info) => {
-    const relayed = guard?.clientInfo(info) ?? null;
-    return relayed === null ? refuse(request) : handler(request, relayed);
-  });
+  const behindGuard: ListenAddress = {
+    variable: "APP_CONNECTION_GUARD_PORT",
+    host: "127.0.0.1",
+    port: connections.guardPort,
+  };
+  const server = await binding(
+    behindGuard,
+    () =>
+      serve("behind-guard", "127.0.0.1", connections.guardPort, (request, info) => {
+        const relayed = guard?.clientInfo(info) ?? null;
+        return relayed === null ? refuse(request) : handler(request, relayed);
+      }),
+  );
   try {
-    guard = await startConnectionGuard({
-      hostname: config.host,
-      port: config.port,
-      backendPort: connections.guardPort,
-      limits: { maxTotal: plan.maxTotal, maxPerClient: connections.maxConnectionsPerClient },
-      deadlines: {
-        handshakeMs: connections.handshakeTimeoutMs,
-        idleMs: connections.idleTimeoutMs,
-        requestMs: connections.requestTimeoutMs,
-      },
-      trustedProxies: config.trustProxy,
-      onEvent: (event) => events.guard(event),
-      onFatal,
-    });
+    guard = await binding(publicAddress, () =>
+      startConnectionGuard({
+        hostname: config.host,
+        port: config.port,
+        backendPort: connections.guardPort,
+        limits: { maxTotal: plan.maxTotal, maxPerClient: connections.maxConnectionsPerClient },
+        deadlines: {
+          handshakeMs: connections.handshakeTimeoutMs,
+          idleMs: connections.idleTimeoutMs,
+          requestMs: connections.requestTimeoutMs,
+        },
+        trustedProxies: config.trustProxy,
+        onEvent: (event) => events.guard(event),
+        onFatal,
+      }));
   } catch (error) {
     await server.shutdown();
     throw error;

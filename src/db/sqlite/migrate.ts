@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { type Clock, isoNow } from "../../util/clock.ts";
 import { type Migration, MigrationError } from "../migrations.ts";
+import type { MigrationStatus } from "../records.ts";
 import type { Database } from "./database.ts";
 
 /**
@@ -88,4 +89,36 @@ export function migrate(db: Database, migrations: readonly Migration[], options:
     if (applied) done.push(migration.name);
   }
   return done;
+}
+
+/**
+ * Compares `migrations` with what `schema_migrations` records, by version:
+ * the files applied, those not applied, and those applied whose text has
+ * changed since (a reviewed earlier text in `acceptedEarlier` counts as
+ * unchanged, as it does for {@link migrate}). Reads only; throws when the
+ * database cannot answer.
+ */
+export function migrationStatus(
+  db: Database,
+  migrations: readonly Migration[],
+  acceptedEarlier: MigrateOptions["acceptedEarlier"] = ACCEPTED_EARLIER_CHECKSUMS,
+): MigrationStatus {
+  const recorded = new Map(
+    db.prepare("SELECT version, checksum FROM schema_migrations").all<{ version: number; checksum: string }>()
+      .map((row) => [row.version, row.checksum]),
+  );
+  const applied: string[] = [];
+  const pending: string[] = [];
+  const changed: string[] = [];
+  for (const migration of migrations) {
+    const previous = recorded.get(migration.version);
+    if (previous === undefined) {
+      pending.push(migration.name);
+      continue;
+    }
+    applied.push(migration.name);
+    const sum = checksum(migration.sql);
+    if (![sum, ...(acceptedEarlier[migration.version]?.[sum] ?? [])].includes(previous)) changed.push(migration.name);
+  }
+  return { applied, pending, changed };
 }

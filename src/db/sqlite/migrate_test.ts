@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { openDatabase } from "./database.ts";
 import { createHash } from "node:crypto";
 import { loadMigrations, type Migration, MigrationError } from "../migrations.ts";
-import { ACCEPTED_EARLIER_CHECKSUMS, migrate } from "./migrate.ts";
+import { ACCEPTED_EARLIER_CHECKSUMS, migrate, migrationStatus } from "./migrate.ts";
 
 const tables = (db: ReturnType<typeof openDatabase>) =>
   db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all<{ name: string }>()
@@ -102,4 +102,30 @@ Deno.test("migrate() creates an audit_log table that refuses UPDATE and DELETE",
   ).run({ h: "0".repeat(64) });
   assert.throws(() => db.exec("UPDATE audit_log SET event = 'x'"), /append-only/);
   assert.throws(() => db.exec("DELETE FROM audit_log"), /append-only/);
+});
+
+Deno.test("migrationStatus() names files not applied and files changed since they were applied", () => {
+  const migrations: Migration[] = [
+    { version: 1, name: "001_a.sql", sql: "CREATE TABLE a (x INTEGER) STRICT;" },
+    { version: 2, name: "002_b.sql", sql: "CREATE TABLE b (x INTEGER) STRICT;" },
+  ];
+  const db = openDatabase(":memory:");
+  try {
+    migrate(db, migrations.slice(0, 1));
+    assert.deepEqual(migrationStatus(db, migrations), { applied: ["001_a.sql"], pending: ["002_b.sql"], changed: [] });
+    migrate(db, migrations);
+    assert.deepEqual(migrationStatus(db, migrations), {
+      applied: ["001_a.sql", "002_b.sql"],
+      pending: [],
+      changed: [],
+    });
+    const edited = [migrations[0]!, { ...migrations[1]!, sql: "CREATE TABLE b (x TEXT) STRICT;" }];
+    assert.deepEqual(migrationStatus(db, edited).changed, ["002_b.sql"]);
+    // A reviewed earlier text is not a change, exactly as for migrate().
+    const sum = (sql: string) => createHash("sha256").update(sql).digest("hex");
+    const reviewed = { 2: { [sum(edited[1]!.sql)]: [sum(migrations[1]!.sql)] } };
+    assert.deepEqual(migrationStatus(db, edited, reviewed).changed, []);
+  } finally {
+    db.close();
+  }
 });

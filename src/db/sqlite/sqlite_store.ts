@@ -40,7 +40,7 @@ import { type AuditRepo, createAuditRepo } from "./audit_repo.ts";
 import { type Database, openDatabase } from "./database.ts";
 import { ConnectionGate } from "./gate.ts";
 import { loadMigrations, type Migration } from "../migrations.ts";
-import { migrate } from "./migrate.ts";
+import { migrate, migrationStatus } from "./migrate.ts";
 import { createProductsRepo, type ProductsRepo } from "./products_repo.ts";
 import { createRolesRepo, type RolesRepo } from "./roles_repo.ts";
 import { createTokensRepo, type TokensRepo } from "./tokens_repo.ts";
@@ -301,13 +301,7 @@ export class SQLiteStore implements DataStore {
   }
 
   migrationStatus(): Promise<MigrationStatus> {
-    return this.#read(() => {
-      const done = new Set(
-        this.#db.prepare("SELECT name FROM schema_migrations").all<{ name: string }>().map((r) => r.name),
-      );
-      const names = this.#migrations.map((m) => m.name);
-      return { applied: names.filter((n) => done.has(n)), pending: names.filter((n) => !done.has(n)) };
-    });
+    return this.#read(() => migrationStatus(this.#db, this.#migrations));
   }
 
   ping(): Promise<void> {

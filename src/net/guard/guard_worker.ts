@@ -40,7 +40,8 @@ export type GuardCommand =
 /** Messages this thread sends. */
 export type GuardReply =
   | { type: "listening"; hostname: string; port: number }
-  | { type: "listen-failed"; error: string }
+  /** `kind`: the error's class name (`AddrInUse`, `NotCapable` …), so the main thread can throw the same class. */
+  | { type: "listen-failed"; error: string; kind: string }
   | { type: "event"; event: GuardEvent }
   | { type: "stopped" }
   | { type: "drained"; open: number };
@@ -55,7 +56,8 @@ function start(message: GuardStartMessage): void {
     // and answers anything that is not TLS 1.2/1.3 with an alert (tests/tls_test.ts runs through this listener).
     listener = Deno.listen({ hostname: message.hostname, port: message.port, transport: "tcp" }); // nosemgrep: deno-serve-without-tls
   } catch (error) {
-    post({ type: "listen-failed", error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    const kind = error instanceof Error ? error.name : "Error";
+    post({ type: "listen-failed", error: error instanceof Error ? `${kind}: ${error.message}` : String(error), kind });
     return;
   }
   const { deadlines, limits } = message;
