@@ -105,6 +105,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       roles: services.roles,
       products: services.products,
       readiness: services.readiness,
+      sessions: services.sessions,
       metrics: deps.metrics,
       authenticator: deps.authenticator,
       audit,

@@ -300,6 +300,12 @@ export const SETTINGS = {
     schema: optional(text),
     doc: "Optional rotating JSON-lines file, in addition to stdout.",
   }),
+  maxSessionsPerUser: setting({
+    name: "APP_MAX_SESSIONS_PER_USER",
+    schema: integer(1, 1_000),
+    default: "10",
+    doc: "Bearer tokens a user may hold at once; a login beyond it ends their oldest (docs/authentication.md).",
+  }),
   passwordContextWords: setting({
     name: "APP_PASSWORD_CONTEXT_WORDS",
     schema: list((word) => word.replace(/[\s._-]/g, "").length >= 4 ? word : null, "a word of at least 4 letters"),

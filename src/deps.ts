@@ -25,6 +25,7 @@ import { Accounts } from "./services/accounts.ts";
 import { Products } from "./services/products.ts";
 import { Readiness } from "./services/readiness.ts";
 import { Roles } from "./services/roles.ts";
+import { Sessions } from "./services/sessions.ts";
 import type { Clock } from "./util/clock.ts";
 
 /** The operations routes and the CLI call: each checks its rules, owns its transaction and writes its audit row. */
@@ -33,6 +34,7 @@ export interface Services {
   readonly roles: Roles;
   readonly products: Products;
   readonly readiness: Readiness;
+  readonly sessions: Sessions;
 }
 
 /** The application's dependencies. */
@@ -97,6 +99,7 @@ export function createDeps(config: Config, store: DataStore, overrides: DepsOver
     audit,
     principals,
     clock,
+    maxSessionsPerUser: config.maxSessionsPerUser,
   });
   const rateLimitStore = overrides.rateLimitStore ??
     new MemoryRateLimitStore({ maxKeys: config.rateLimitMaxKeys, clock });
@@ -112,6 +115,7 @@ export function createDeps(config: Config, store: DataStore, overrides: DepsOver
     roles: new Roles({ store, audit, clock }),
     products: new Products({ store, audit, clock }),
     readiness: new Readiness({ store, rateLimitStore, clock, logger: getLogger(["secure-api", "readiness"]) }),
+    sessions: new Sessions({ store, audit, clock, tokenIdleMs: authenticator.tokenIdleMs }),
   };
   return {
     config,

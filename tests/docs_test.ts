@@ -58,6 +58,10 @@ Deno.test("every route outside /docs keeps default-src 'none', a 404 under /docs
   for (const path of ["/health", "/openapi.json", "/docs/nope.js", "/docs/../openapi.json"]) {
     const res = await t.request(path);
     await res.body?.cancel();
-    assert.equal(res.headers.get("Content-Security-Policy"), "default-src 'none'; frame-ancestors 'none'", path);
+    assert.equal(
+      res.headers.get("Content-Security-Policy"),
+      "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+      path,
+    );
   }
 });

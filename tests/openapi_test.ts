@@ -157,7 +157,7 @@ Deno.test("GET /openapi.json serves the generated document publicly, with the se
   const text = await first.text();
   const document = JSON.parse(text);
   assert.ok(openAPIBody.safeParse(document).success);
-  assert.equal(Object.keys(document.paths).length, 25, "every path of the API");
+  assert.equal(Object.keys(document.paths).length, 29, "every path of the API");
   assert.deepEqual(document.servers, [{ url: "/", description: "This server" }], "relative: right behind any proxy");
   const second = await t.request("/openapi.json");
   assert.equal(await second.text(), text, "served from the cache, identical");
@@ -201,6 +201,31 @@ const SCENARIOS: Record<string, Scenario> = {
     await t.request("/auth/logout", { method: "POST", headers: { Authorization: await bearer(t, admin) } }),
   ],
   me: async (t, admin) => [await t.request("/auth/me", { headers: { Authorization: admin.basic } })],
+  listSessions: async (
+    t,
+    admin,
+  ) => [await t.request("/auth/sessions", { headers: { Authorization: await bearer(t, admin) } })],
+  endSession: async (t, admin) => {
+    const authorization = await bearer(t, admin);
+    const list = await (await t.request("/auth/sessions", { headers: { Authorization: authorization } })).json();
+    const path = `/auth/sessions/${list.items[0].id}`;
+    return [await t.request(path, { method: "DELETE", headers: { Authorization: admin.basic } })];
+  },
+  endAllSessions: async (t, admin) => {
+    await bearer(t, admin);
+    return [await t.request("/auth/sessions", { method: "DELETE", headers: { Authorization: admin.basic } })];
+  },
+  endUserSessions: async (t, admin) => {
+    const user = await t.user("sessioner");
+    await bearer(t, user);
+    return [
+      await t.request(`/users/${user.id}/sessions`, { method: "DELETE", headers: { Authorization: admin.basic } }),
+    ];
+  },
+  endEverySession: async (t, admin) => {
+    await bearer(t, await t.user("everyone"));
+    return [await t.request("/sessions", { method: "DELETE", headers: { Authorization: admin.basic } })];
+  },
   changePassword: async (t) => {
     const user = await t.user("changer");
     return [

@@ -1,7 +1,7 @@
 /**
  * The README's curl tour works when pasted (README "A tour with curl"): the
  * block is taken from README.md and run by bash exactly as written — only
- * the printed admin password and a free port instead of 8443 are put in —
+ * the printed admin name and password and a free port instead of 8443 are put in —
  * against the real server (`deno task start`, its permission set, the
  * development certificate) in a project copy. Every curl command's status
  * must be the one its note documents. The old first line,
@@ -66,10 +66,11 @@ Deno.test("the README tour runs as written by bash against the real server, ever
   const server = await startServer();
   const work = await Deno.makeTempDir({ prefix: "secure-api-tour-" });
   try {
-    assert.ok(server.adminPassword, "the first start printed a password");
-    assert.ok(block.includes("PORT=8443\n") && block.includes("<the printed password>"));
+    assert.ok(server.adminPassword && server.adminUsername, "the first start printed a name and a password");
+    assert.ok(block.includes("PORT=8443\n") && block.includes("<the printed name>:<the printed password>"));
     const script = block
       .replace("PORT=8443\n", `PORT=${server.port}\n`)
+      .replaceAll("<the printed name>", server.adminUsername!)
       .replace("<the printed password>", server.adminPassword!);
     // Records each call's status in order and passes the body through unchanged (for `TOKEN=$(curl … | sed …)`).
     const recorder = `curl() {

@@ -23,7 +23,7 @@ import { openSQLiteStore } from "../src/db/sqlite/sqlite_store.ts";
 import { basicAuth } from "./helpers.ts";
 import { freePort, jsonLines, type ServerProcess, startServer } from "./e2e_helpers.ts";
 
-const ADMIN = basicAuth("admin", "graceful-stop-test-passphrase");
+const ADMIN = basicAuth("stop-admin", "graceful-stop-test-passphrase");
 
 /** Starts the server under its permission set on a free port. */
 async function serve(env: Record<string, string>): Promise<ServerProcess> {
@@ -31,7 +31,12 @@ async function serve(env: Record<string, string>): Promise<ServerProcess> {
   return await startServer({
     port,
     args: ["run", "-P=server", `--allow-net=127.0.0.1:${port}`, "main.ts"],
-    env: { APP_PORT: String(port), APP_ADMIN_PASSWORD: "graceful-stop-test-passphrase", ...env },
+    env: {
+      APP_PORT: String(port),
+      APP_ADMIN_USERNAME: "stop-admin",
+      APP_ADMIN_PASSWORD: "graceful-stop-test-passphrase",
+      ...env,
+    },
   });
 }
 

@@ -10,7 +10,7 @@
  * | http       | `src/middleware/`, `src/routes/`, `src/schemas/`, `src/openapi*.ts`, `src/app_env.ts` |
  * | services   | `src/services/`                                                  |
  * | core       | `src/auth/`, `src/audit/`, `src/ratelimit/`                      |
- * | base       | `src/db/`, `src/crypto/`, `src/util/`, `src/net/`, `src/tls/`, `src/metrics/`, `src/config.ts`, `src/logging.ts` |
+ * | base       | `src/db/`, `src/crypto/`, `src/util/`, `src/net/`, `src/tls/`, `src/metrics/`, `src/config*.ts`, `src/logging.ts` |
  * | domain     | `src/domain/` (permissions, principal, usernames), `src/errors.ts` |
  *
  * Two more rules: no import cycle between files, even inside a layer; and
@@ -74,6 +74,7 @@ export const LAYERS: readonly Layer[] = [
       "src/tls/",
       "src/metrics/",
       "src/config.ts",
+      "src/config_secrets.ts",
       "src/logging.ts",
     ],
     http: false,

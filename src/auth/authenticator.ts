@@ -80,6 +80,11 @@ export interface AuthenticatorOptions {
   tokenMaxAgeMs?: number;
   /** Token use is recorded at most this often (bounds writes on the hot path). Default 60 s. */
   touchIntervalMs?: number;
+  /**
+   * Live tokens a user may hold at once (the concurrent-session policy, ASVS
+   * 5.0 7.1.2): a login beyond it ends the user's oldest sessions. Default 10.
+   */
+  maxSessionsPerUser?: number;
 }
 
 /** Verifies credentials and manages tokens. */
@@ -95,6 +100,7 @@ export class Authenticator {
   readonly #tokenIdleMs: number;
   readonly #tokenMaxAgeMs: number;
   readonly #touchIntervalMs: number;
+  readonly #maxSessionsPerUser: number;
   readonly #dummyHash: string;
 
   constructor(options: AuthenticatorOptions) {
@@ -103,6 +109,7 @@ export class Authenticator {
       tokenIdleMs = 30 * 60_000,
       tokenMaxAgeMs = 12 * 3_600_000,
       touchIntervalMs = 60_000,
+      maxSessionsPerUser = 10,
     } = options;
     this.#store = options.store;
     this.#hasher = options.hasher;
@@ -115,7 +122,13 @@ export class Authenticator {
     this.#tokenIdleMs = tokenIdleMs;
     this.#tokenMaxAgeMs = tokenMaxAgeMs;
     this.#touchIntervalMs = touchIntervalMs;
+    this.#maxSessionsPerUser = maxSessionsPerUser;
     this.#dummyHash = options.hasher.dummyHash();
+  }
+
+  /** How long an unused token lives (the idle timeout), for those who show sessions. */
+  get tokenIdleMs(): number {
+    return this.#tokenIdleMs;
   }
 
   /** Verifies Basic credentials. Throws 401, 429 (throttled) or 503 (KDF queue full). */
@@ -218,7 +231,9 @@ export class Authenticator {
   /**
    * Issues a bearer token for `userId`; only its hash is stored. Every login
    * also deletes the tokens that have expired (idle or absolute) meanwhile, so
-   * the table holds only live tokens plus those expired since the last login.
+   * the table holds only live tokens plus those expired since the last login,
+   * and ends the user's oldest sessions beyond `maxSessionsPerUser` (one
+   * `authn_token_revoked` row, reason `session limit`).
    */
   async issueToken(userId: number, ctx: AuditContext): Promise<IssuedToken> {
     const now = this.#clock();
@@ -227,6 +242,18 @@ export class Authenticator {
     await this.#store.transaction(async (tx) => {
       await tx.tokens.purgeExpired(now, now - this.#tokenIdleMs);
       await tx.tokens.create(hashToken(token), userId, now, expiresAt);
+      const live = await tx.tokens.listForUser(userId); // all live: the expired ones were just purged
+      const excess = live.slice(0, Math.max(0, live.length - this.#maxSessionsPerUser));
+      for (const old of excess) await tx.tokens.revoke(old.hash);
+      if (excess.length > 0) {
+        await this.#audit.appendIn(tx, {
+          ...ctx,
+          event: "authn_token_revoked",
+          status: 200,
+          target: `user:${userId}`,
+          detail: { reason: "session limit", sessions: excess.length, limit: this.#maxSessionsPerUser },
+        });
+      }
       await this.#audit.appendIn(tx, {
         ...ctx,
         event: "authn_token_created",

@@ -6,7 +6,15 @@
  *    attempt is refused with 429 for a delay that doubles from 1 s up to
  *    15 minutes — without running the KDF. A success resets it.
  * 2. Per account, across clients: `accountThreshold` (100) consecutive
- *    failures lock the username for 15 minutes (`authn_login_lock`).
+ *    failures from *untrusted* clients lock the username for 15 minutes
+ *    (`authn_login_lock`) — for untrusted clients only. A client that has
+ *    authenticated as that user in the last `trustedClientMs` (30 days) is
+ *    trusted for that user: its failures do not count toward the lock and the
+ *    lock does not refuse it; its own pair backoff (1.) still binds it. So
+ *    strangers who know a username can lock out other strangers, never the
+ *    user at a client they have used (ASVS 5.0 6.1.1; NIST SP 800-63B
+ *    §5.2.2; the OWASP "device cookie" design, keyed by client address since
+ *    this API sets no cookies).
  * 3. Per client, across usernames: more than `clientMaxFailures` (20)
  *    failures a minute and that client gets 429 (password spraying).
  *
@@ -35,6 +43,8 @@ export interface BruteForceOptions {
   accountThreshold?: number;
   /** How long an account lock lasts. Default 900000 ms (15 min). */
   accountLockMs?: number;
+  /** How long a client stays trusted for a user after authenticating as them. Default 30 days. */
+  trustedClientMs?: number;
   /** Failures per client per minute before refusing it. Default 20. */
   clientMaxFailures?: number;
   /** Entries kept per map (LRU). Default 100000. */
@@ -94,11 +104,14 @@ export class BruteForceGuard implements BruteForceLimiter {
   readonly #maxDelayMs: number;
   readonly #accountThreshold: number;
   readonly #accountLockMs: number;
+  readonly #trustedClientMs: number;
   readonly #clientPolicy: GCRAPolicy;
   readonly #clock: () => number;
   readonly #pairs: LRUMap<string, PairState>;
   readonly #accounts: LRUMap<string, AccountState>;
   readonly #clients: LRUMap<string, number>;
+  /** (username, client) → until when the client is trusted for the user; filled only by successes. */
+  readonly #trusted: LRUMap<string, number>;
 
   constructor(options: BruteForceOptions = {}) {
     const {
@@ -107,6 +120,7 @@ export class BruteForceGuard implements BruteForceLimiter {
       maxDelayMs = 900_000,
       accountThreshold = 100,
       accountLockMs = 900_000,
+      trustedClientMs = 30 * 24 * 3_600_000,
       clientMaxFailures = 20,
       maxKeys = 100_000,
       clock = Date.now,
@@ -116,18 +130,24 @@ export class BruteForceGuard implements BruteForceLimiter {
     this.#maxDelayMs = maxDelayMs;
     this.#accountThreshold = accountThreshold;
     this.#accountLockMs = accountLockMs;
+    this.#trustedClientMs = trustedClientMs;
     this.#clientPolicy = { quota: clientMaxFailures, windowMs: 60_000 };
     this.#clock = clock;
     this.#pairs = new LRUMap(maxKeys);
     this.#accounts = new LRUMap(maxKeys);
     this.#clients = new LRUMap(maxKeys);
+    this.#trusted = new LRUMap(maxKeys);
+  }
+
+  #isTrusted(key: string, now: number): boolean {
+    return (this.#trusted.peek(key) ?? 0) > now;
   }
 
   /** Decides whether `username` from `client` may attempt a password check now. */
   check(username: string, client: string): Gate {
     const now = this.#clock();
     const account = this.#accounts.peek(username.toLowerCase());
-    if (account && account.lockedUntil > now) {
+    if (account && account.lockedUntil > now && !this.#isTrusted(pairKey(username, client), now)) {
       return { allowed: false, reason: "account", retryAfterMs: account.lockedUntil - now };
     }
     const pair = this.#pairs.peek(pairKey(username, client));
@@ -175,16 +195,19 @@ export class BruteForceGuard implements BruteForceLimiter {
     }
     this.#pairs.set(key, pair);
 
-    const name = username.toLowerCase();
-    const account = this.#accounts.get(name) ?? { failures: 0, lockedUntil: 0 };
-    account.failures++;
     let accountLocked = false;
-    if (account.failures >= this.#accountThreshold) {
-      account.lockedUntil = now + this.#accountLockMs;
-      account.failures = 0;
-      accountLocked = true;
+    if (!this.#isTrusted(key, now)) {
+      // Only strangers' failures count toward the account lock.
+      const name = username.toLowerCase();
+      const account = this.#accounts.get(name) ?? { failures: 0, lockedUntil: 0 };
+      account.failures++;
+      if (account.failures >= this.#accountThreshold) {
+        account.lockedUntil = now + this.#accountLockMs;
+        account.failures = 0;
+        accountLocked = true;
+      }
+      this.#accounts.set(name, account);
     }
-    this.#accounts.set(name, account);
     return { pairMaxReached: pair.failures === this.#pairThreshold, accountLocked };
   }
 
@@ -199,12 +222,14 @@ export class BruteForceGuard implements BruteForceLimiter {
   }
 
   /**
-   * A correct password: the pair and account counters start again, and the
+   * A correct password: the pair and account counters start again, the
+   * client is trusted for this user from now on (`trustedClientMs`), and the
    * client's budget gets back the cell its attempt reserved (only failures
    * count against the 20 a minute).
    */
   recordSuccess(username: string, client: string): void {
     const key = pairKey(username, client);
+    this.#trusted.set(key, this.#clock() + this.#trustedClientMs);
     const pair = this.#pairs.peek(key);
     if (pair && pair.inFlight > 1) {
       pair.inFlight--; // other attempts of this pair are still running; they finish on their own

@@ -1,14 +1,17 @@
 /**
  * The brute-force guard for several worker threads: the rules of
  * `BruteForceGuard` (5 failures per (username, client) then a doubling
- * backoff, 100 per account lock it for 15 minutes, 20 failures a minute per
- * client), with the counters in three {@link SharedHashTable}s that every
+ * backoff, 100 from untrusted clients per account lock it for 15 minutes for
+ * untrusted clients, 20 failures a minute per client; a client that
+ * authenticated as the user in the last 30 days is trusted for them), with
+ * the counters in four {@link SharedHashTable}s that every
  * worker of the process shares. Per-worker guards would let an attacker
  * who reconnects for each guess spread the guesses over N workers and get N
  * times every allowance.
  *
  * Atomicity: each operation locks the key's bucket in the accounts table,
- * then the pairs table, then the clients table — always in that order, so
+ * then the pairs table, then the trusted table, then the clients table —
+ * always in that order, so
  * two threads can never wait for each other — and runs the same decision
  * as the in-memory guard on the locked records. So `begin` checks and
  * reserves as one step host-wide: 100 concurrent guesses on 4 workers
@@ -20,6 +23,7 @@
  *     accounts  key lower(username)            expiry, lastUse, failures, lockedUntil
  *     pairs     key lower(username) \0 client  expiry, lastUse, failures, inFlight, blockedUntil
  *     clients   key client                     GCRA TAT of failures (µs; expiry and rank)
+ *     trusted   key lower(username) \0 client  expiry (= trusted until), lastUse
  *
  * Failures do not decay with time (as in the in-memory guard): a pair or
  * account with failures never expires and leaves only by success or by
@@ -46,6 +50,8 @@ export interface SharedBruteForceBuffers {
   readonly accounts: SharedArrayBuffer;
   readonly pairs: SharedArrayBuffer;
   readonly clients: SharedArrayBuffer;
+  /** Successes only: strangers' failures cannot evict a user's trusted clients. */
+  readonly trusted: SharedArrayBuffer;
 }
 
 /** Options for {@link createSharedBruteForceBuffers}. */
@@ -61,6 +67,7 @@ export function createSharedBruteForceBuffers(options: SharedBruteForceBufferOpt
     accounts: createSharedHashTable({ keys: maxKeys, fields: 4, rankField: LAST_USE }),
     pairs: createSharedHashTable({ keys: maxKeys, fields: 5, rankField: LAST_USE }),
     clients: createSharedHashTable({ keys: maxKeys, fields: 1, rankField: TAT }),
+    trusted: createSharedHashTable({ keys: maxKeys, fields: 2, rankField: LAST_USE }),
   };
 }
 
@@ -77,14 +84,17 @@ export class SharedBruteForceGuard implements BruteForceLimiter {
   readonly #maxDelayMs: number;
   readonly #accountThreshold: number;
   readonly #accountLockMs: number;
+  readonly #trustedClientMs: number;
   readonly #clientPolicy: GCRAPolicy;
   readonly #clock: () => number;
   readonly #accounts: SharedHashTable;
   readonly #pairs: SharedHashTable;
+  readonly #trustedTable: SharedHashTable;
   readonly #clients: SharedHashTable;
   /** Slots found by #open (-1: no live record), valid until #close. */
   #account = -1;
   #pair = -1;
+  #trust = -1;
   #client = -1;
 
   /** Wraps the tables from {@link createSharedBruteForceBuffers}; every worker builds its own. */
@@ -95,6 +105,7 @@ export class SharedBruteForceGuard implements BruteForceLimiter {
       maxDelayMs = 900_000,
       accountThreshold = 100,
       accountLockMs = 900_000,
+      trustedClientMs = 30 * 24 * 3_600_000,
       clientMaxFailures = 20,
       clock = Date.now,
       lockTimeoutMs = 2_000,
@@ -104,11 +115,18 @@ export class SharedBruteForceGuard implements BruteForceLimiter {
     this.#maxDelayMs = maxDelayMs;
     this.#accountThreshold = accountThreshold;
     this.#accountLockMs = accountLockMs;
+    this.#trustedClientMs = trustedClientMs;
     this.#clientPolicy = { quota: clientMaxFailures, windowMs: 60_000 };
     this.#clock = clock;
     this.#accounts = new SharedHashTable(buffers.accounts, { lockTimeoutMs });
     this.#pairs = new SharedHashTable(buffers.pairs, { lockTimeoutMs });
     this.#clients = new SharedHashTable(buffers.clients, { lockTimeoutMs });
+    this.#trustedTable = new SharedHashTable(buffers.trusted, { lockTimeoutMs });
+  }
+
+  /** True when the opened pair's client is trusted for its user now. */
+  #isTrusted(now: number): boolean {
+    return this.#trust >= 0 && this.#trustedTable.get(this.#trust, EXPIRY) > now;
   }
 
   /** As `BruteForceGuard.check`, host-wide. */
@@ -158,17 +176,20 @@ export class SharedBruteForceGuard implements BruteForceLimiter {
       }
       this.#savePair(pair, pairFailures, inFlight, blockedUntil);
 
-      const accounts = this.#accounts;
-      const account = this.#account >= 0 ? this.#account : accounts.insert(now);
-      let accountFailures = accounts.get(account, FAILURES) + 1;
-      let lockedUntil = accounts.get(account, LOCKED_UNTIL);
       let accountLocked = false;
-      if (accountFailures >= this.#accountThreshold) {
-        lockedUntil = now + this.#accountLockMs;
-        accountFailures = 0;
-        accountLocked = true;
+      if (!this.#isTrusted(now)) {
+        // Only strangers' failures count toward the account lock.
+        const accounts = this.#accounts;
+        const account = this.#account >= 0 ? this.#account : accounts.insert(now);
+        let accountFailures = accounts.get(account, FAILURES) + 1;
+        let lockedUntil = accounts.get(account, LOCKED_UNTIL);
+        if (accountFailures >= this.#accountThreshold) {
+          lockedUntil = now + this.#accountLockMs;
+          accountFailures = 0;
+          accountLocked = true;
+        }
+        this.#saveAccount(account, accountFailures, lockedUntil);
       }
-      this.#saveAccount(account, accountFailures, lockedUntil);
       return { pairMaxReached: pairFailures === this.#pairThreshold, accountLocked };
     } finally {
       this.#close();
@@ -207,6 +228,10 @@ export class SharedBruteForceGuard implements BruteForceLimiter {
       }
       const account = this.#account;
       if (account >= 0 && this.#accounts.get(account, LOCKED_UNTIL) <= now) this.#accounts.remove(account);
+      const trusted = this.#trustedTable;
+      const trust = this.#trust >= 0 ? this.#trust : trusted.insert(now);
+      trusted.set(trust, EXPIRY, now + this.#trustedClientMs);
+      trusted.set(trust, LAST_USE, trusted.touch());
       this.#refund(now);
     } finally {
       this.#close();
@@ -214,7 +239,7 @@ export class SharedBruteForceGuard implements BruteForceLimiter {
   }
 
   #gate(now: number): Gate {
-    if (this.#account >= 0) {
+    if (this.#account >= 0 && !this.#isTrusted(now)) {
       const lockedUntil = this.#accounts.get(this.#account, LOCKED_UNTIL);
       if (lockedUntil > now) return { allowed: false, reason: "account", retryAfterMs: lockedUntil - now };
     }
@@ -260,14 +285,21 @@ export class SharedBruteForceGuard implements BruteForceLimiter {
     this.#clients.set(this.#client, TAT, Math.max(floor, tat - emissionIntervalUs(this.#clientPolicy)));
   }
 
-  /** Locks the three records of (username, client) in the one fixed order. */
+  /** Locks the four records of (username, client) in the one fixed order. */
   #open(username: string, client: string, now: number): void {
     const name = username.toLowerCase();
+    const pairKey = `${name}\0${client}`;
     this.#account = this.#accounts.acquire(name, now);
     try {
-      this.#pair = this.#pairs.acquire(`${name}\0${client}`, now);
+      this.#pair = this.#pairs.acquire(pairKey, now);
       try {
-        this.#client = this.#clients.acquire(client, toMicroseconds(now));
+        this.#trust = this.#trustedTable.acquire(pairKey, now);
+        try {
+          this.#client = this.#clients.acquire(client, toMicroseconds(now));
+        } catch (error) {
+          this.#trustedTable.release();
+          throw error;
+        }
       } catch (error) {
         this.#pairs.release();
         throw error;
@@ -280,6 +312,7 @@ export class SharedBruteForceGuard implements BruteForceLimiter {
 
   #close(): void {
     this.#clients.release();
+    this.#trustedTable.release();
     this.#pairs.release();
     this.#accounts.release();
   }

@@ -203,3 +203,24 @@ Deno.test("SharedBruteForceGuard makes the same decisions as BruteForceGuard (pr
     { seed: 16, numRuns: 300 },
   );
 });
+
+Deno.test("SharedBruteForceGuard: a client that authenticated as the user is neither refused nor counted by the account lock, for 30 days", () => {
+  const { state, guard } = setup();
+  const home = "203.0.113.7";
+  assert.equal(guard.begin("alice", home).allowed, true);
+  guard.recordSuccess("alice", home);
+  // Four typos from home: the pair counts them, the account does not.
+  for (let i = 0; i < 4; i++) assert.equal(fail(guard, "alice", home).accountLocked, false);
+  let locked = 0;
+  for (let i = 0; i < 100; i++) if (fail(guard, "alice", `10.0.${i >> 4}.${i & 15}`).accountLocked) locked++;
+  assert.equal(locked, 1, "exactly 100 strangers' failures lock it; home's did not count");
+  const stranger = guard.check("alice", "198.51.100.1");
+  assert.equal(stranger.allowed, false);
+  assert.equal((stranger as { reason: string }).reason, "account");
+  assert.equal(guard.check("alice", home).allowed, true, "the lock does not refuse a trusted client");
+  assert.equal(guard.check("bob", home).allowed, true);
+  // Trust lasts 30 days from the last success.
+  state.now += 30 * 24 * 3_600_000;
+  for (let i = 0; i < 100; i++) fail(guard, "alice", `10.1.${i >> 4}.${i & 15}`);
+  assert.equal(guard.check("alice", home).allowed, false, "trust has expired");
+});

@@ -22,6 +22,16 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
+/**
+ * The public id of the session whose token hash is `tokenHash`: 22
+ * base64url characters (128 bits) of SHA-256 over a label and the hash. A
+ * user sees and ends sessions by it; it cannot be turned back into the hash
+ * or the token, and it is worthless as a credential.
+ */
+export function sessionIdOf(tokenHash: string): string {
+  return createHash("sha256").update("secure-api session id\0").update(tokenHash).digest("base64url").slice(0, 22);
+}
+
 /** Base64url without padding (RFC 4648 §5). */
 export function encodeBase64Url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");

@@ -198,6 +198,10 @@ export interface ProductWrites {
 export interface TokenReads {
   /** The token whose SHA-256 is `hash`, or undefined. */
   find(hash: string): Promise<TokenRecord | undefined>;
+  /** Every stored token of `userId` (expired ones included until purged), oldest first. */
+  listForUser(userId: number): Promise<TokenRecord[]>;
+  /** The ids of the users who have stored tokens, ascending. */
+  usersWithTokens(): Promise<number[]>;
 }
 
 /** Changing tokens (inside a transaction). */

@@ -10,6 +10,7 @@ import type { Accounts } from "../services/accounts.ts";
 import type { Products } from "../services/products.ts";
 import type { Readiness } from "../services/readiness.ts";
 import type { Roles } from "../services/roles.ts";
+import type { Sessions } from "../services/sessions.ts";
 import { auditRoutes } from "./audit.ts";
 import { authRoutes } from "./auth.ts";
 import { docsRoutes } from "./docs.ts";
@@ -19,6 +20,7 @@ import { openAPIRoutes } from "./openapi.ts";
 import { productRoutes } from "./products.ts";
 import { roleRoutes } from "./roles.ts";
 import type { RouteDefinition } from "./route.ts";
+import { sessionRoutes } from "./sessions.ts";
 import { userRoutes } from "./users.ts";
 
 /** What the routes use, all together. */
@@ -27,6 +29,7 @@ export interface APIRoutesDeps {
   readonly roles: Roles;
   readonly products: Products;
   readonly readiness: Readiness;
+  readonly sessions: Sessions;
   readonly metrics: Metrics;
   readonly authenticator: Authenticator;
   readonly audit: AuditLog;
@@ -41,6 +44,7 @@ export function apiRoutes(deps: APIRoutesDeps): readonly RouteDefinition[] {
     ...docsRoutes(),
     ...openAPIRoutes(() => routes),
     ...authRoutes(deps),
+    ...sessionRoutes(deps),
     ...productRoutes(deps),
     ...userRoutes(deps),
     ...roleRoutes(deps),

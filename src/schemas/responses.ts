@@ -68,6 +68,28 @@ export const loginBody = z.strictObject({
   user: userBody,
 });
 
+/** One live session (bearer token) as its user sees it: never the token or its hash. */
+export const sessionBody = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_-]{22}$/).describe("Public id, for DELETE /auth/sessions/{id}."),
+  createdAt: timestamp,
+  lastUsedAt: timestamp,
+  expiresAt: timestamp.describe("Absolute expiry."),
+  idleExpiresAt: timestamp.describe("When it lapses unless used before."),
+  current: z.boolean().describe("True for the token this request came with."),
+});
+
+/** `GET /auth/sessions`. */
+export const sessionListBody = z.strictObject({ items: z.array(sessionBody) });
+
+/** `DELETE /auth/sessions`, `DELETE /users/{id}/sessions`. */
+export const endedSessionsBody = z.strictObject({ ended: z.number().int().min(0) });
+
+/** `DELETE /sessions`. */
+export const endedEveryoneBody = z.strictObject({
+  ended: z.number().int().min(0),
+  usersSkipped: z.number().int().min(0).describe("Users with sessions who hold permissions the caller does not."),
+});
+
 /** A product. Money is integer cents. */
 export const productBody = z.strictObject({
   id,

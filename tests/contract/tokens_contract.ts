@@ -43,4 +43,23 @@ export function defineTokensContract(engine: string, makeStore: MakeStore): void
     assert.equal(await store.transaction((tx) => tx.tokens.purgeExpired(9_500, 2_000)), 2);
     assert.equal(await store.tokens.find(C), undefined);
   });
+
+  test("listForUser() gives one user's tokens oldest first; usersWithTokens() the users who have any", async (store) => {
+    const alice = await createUser(store, "alice");
+    const bob = await createUser(store, "bob");
+    await createUser(store, "carol");
+    await store.transaction(async (tx) => {
+      await tx.tokens.create(B, alice, 2_000, 100_000);
+      await tx.tokens.create(A, alice, 1_000, 100_000);
+      await tx.tokens.create(C, bob, 1_500, 100_000);
+    });
+    assert.deepEqual((await store.tokens.listForUser(alice)).map((t) => [t.hash, t.createdAt]), [[A, 1_000], [
+      B,
+      2_000,
+    ]]);
+    assert.deepEqual(await store.tokens.listForUser(999), []);
+    assert.deepEqual(await store.tokens.usersWithTokens(), [alice, bob]);
+    await store.transaction((tx) => tx.tokens.revokeAllForUser(alice));
+    assert.deepEqual(await store.tokens.usersWithTokens(), [bob]);
+  });
 }

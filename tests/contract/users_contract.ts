@@ -78,6 +78,20 @@ export function defineUsersContract(engine: string, makeStore: MakeStore): void 
     assert.equal(await store.users.loadPrincipal(id + 1000), undefined);
   });
 
+  test("the must-change flag: set by create() or setPasswordHash() when asked, kept by a rehash, seen by principals", async (store) => {
+    const id = await store.transaction((tx) => tx.users.create("olga", HASH, NOW, true));
+    assert.equal((await store.users.findById(id))!.mustChangePassword, true);
+    assert.equal((await store.users.loadPrincipal(id))!.mustChangePassword, true);
+    const before = await store.authz.generation();
+    assert.equal(await store.transaction((tx) => tx.users.replacePasswordHash(id, HASH, REHASH, LATER)), true);
+    assert.equal((await store.users.findByUsername("OLGA"))!.mustChangePassword, true, "a rehash keeps it");
+    await store.transaction((tx) => tx.users.setPasswordHash(id, NEW_HASH, LATER));
+    assert.equal((await store.users.loadPrincipal(id))!.mustChangePassword, false, "the user's own change clears it");
+    await store.transaction((tx) => tx.users.setPasswordHash(id, HASH, LATER, true));
+    assert.equal((await store.users.list(0, 10))[0]!.mustChangePassword, true, "an operator's reset sets it");
+    assert.ok(await store.authz.generation() > before, "cached principals are invalidated");
+  });
+
   test("replacePasswordHash() swaps only a hash that is still the old one", async (store) => {
     const id = await createUser(store, "alice");
     const changed = await store.transaction((tx) => tx.users.setPasswordHash(id, NEW_HASH, LATER));

@@ -123,7 +123,11 @@ function readsOver(sql: Statements, run: Runner): StoreReads {
     get: (id) => run(() => sql.products.get(id)),
     list: (options) => run(() => sql.products.list(options)),
   };
-  const tokens: TokenReads = { find: (hash) => run(() => sql.tokens.find(hash)) };
+  const tokens: TokenReads = {
+    find: (hash) => run(() => sql.tokens.find(hash)),
+    listForUser: (userId) => run(() => sql.tokens.listForUser(userId)),
+    usersWithTokens: () => run(() => sql.tokens.usersWithTokens()),
+  };
   const audit: AuditReads = {
     head: () => run(() => sql.audit.head()),
     page: (query) => run(() => sql.audit.page(query)),

@@ -18,6 +18,11 @@ export function createTokensRepo(db: Database) {
     `SELECT hash, user_id AS userId, created_at AS createdAt, last_used_at AS lastUsedAt,
        expires_at AS expiresAt FROM tokens WHERE hash = :hash`,
   );
+  const ofUser = db.prepare(
+    `SELECT hash, user_id AS userId, created_at AS createdAt, last_used_at AS lastUsedAt,
+       expires_at AS expiresAt FROM tokens WHERE user_id = :userId ORDER BY created_at, hash`,
+  );
+  const holders = db.prepare("SELECT DISTINCT user_id AS userId FROM tokens ORDER BY user_id");
   const touch = db.prepare("UPDATE tokens SET last_used_at = :now WHERE hash = :hash");
   const revoke = db.prepare("DELETE FROM tokens WHERE hash = :hash");
   const revokeUser = db.prepare("DELETE FROM tokens WHERE user_id = :userId");
@@ -31,6 +36,14 @@ export function createTokensRepo(db: Database) {
     /** The token with `hash`, or undefined. */
     find(hash: string): TokenRecord | undefined {
       return find.get<TokenRecord>({ hash });
+    },
+    /** Every stored token of `userId`, oldest first. */
+    listForUser(userId: number): TokenRecord[] {
+      return ofUser.all<TokenRecord>({ userId });
+    },
+    /** The ids of the users who have stored tokens. */
+    usersWithTokens(): number[] {
+      return holders.all<{ userId: number }>().map((r) => r.userId);
     },
     /** Records use at `now` (for idle expiry). */
     touch(hash: string, now: number): void {
