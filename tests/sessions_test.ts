@@ -64,8 +64,7 @@ Deno.test("a user ends one session by id, or all of theirs; another user's sessi
   const bob = await t.user("bob");
   const [a1, a2, a3] = [await login(t, alice), await login(t, alice), await login(t, alice)];
   const { items } = await (await t.request("/auth/sessions", bearer(a1))).json();
-  const idOf = (token: string) => items.find((s: { id: string; current: boolean }) => s.current && token === a1)?.id;
-  assert.ok(idOf(a1));
+  assert.ok(items.find((s: { current: boolean }) => s.current), "a1's own session is marked");
   const other = items.find((s: { current: boolean }) => !s.current).id;
 
   // Bob cannot end alice's session, nor learn whether the id exists: 404 like any unknown id.

@@ -71,13 +71,15 @@ export class Sessions {
 
   /** The live sessions of `userId`, oldest first; `currentHash` marks the one in use. */
   async list(userId: number, currentHash: string | null): Promise<SessionView[]> {
+    // Public ids, not hashes, are compared: the caller's own token, already authenticated, is no secret to them.
+    const currentId = currentHash === null ? null : sessionIdOf(currentHash);
     return this.#live(await this.#store.tokens.listForUser(userId)).map((t) => ({
       id: sessionIdOf(t.hash),
       createdAt: toISO(t.createdAt),
       lastUsedAt: toISO(t.lastUsedAt),
       expiresAt: toISO(t.expiresAt),
       idleExpiresAt: toISO(Math.min(t.expiresAt, t.lastUsedAt + this.#tokenIdleMs)),
-      current: t.hash === currentHash,
+      current: sessionIdOf(t.hash) === currentId,
     }));
   }
 
