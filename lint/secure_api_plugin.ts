@@ -341,6 +341,48 @@ const noConsole: Deno.lint.Rule = {
   },
 };
 
+// ---------------------------------------------------------------------------
+// constant-log-template
+
+/** LogTape's level methods. */
+const LOG_METHODS = new Set(["trace", "debug", "info", "warn", "warning", "error", "fatal"]);
+
+/** The name a callee's object goes by: `log`, `logger`, `this.#logger`, `deps.rateLimitLogger`. */
+function objectName(node: Node): string | undefined {
+  const n = unwrap(node);
+  if (n.type === "Identifier") return n.name;
+  if (n.type === "MemberExpression") return propertyName(n);
+  return undefined;
+}
+
+/**
+ * A log message is a LogTape template: `{name}` placeholders filled from the
+ * properties object, which is where untrusted values belong. A template
+ * built at run time would let a value's own `{…}` read other properties, and
+ * would make every message a different one to the log's readers (ASVS 5.0
+ * 1.3.10, format strings). So the first argument of a level method on a
+ * logger must be a constant string.
+ */
+const constantLogTemplate: Deno.lint.Rule = {
+  create(ctx) {
+    if (!isSource(ctx.filename)) return {};
+    return {
+      CallExpression(node) {
+        const callee = unwrap(node.callee);
+        if (callee.type !== "MemberExpression" || !LOG_METHODS.has(propertyName(callee) ?? "")) return;
+        if (!/log(ger)?$/i.test(objectName(callee.object) ?? "")) return;
+        const [template] = node.arguments;
+        if (template === undefined || isConstantString(template)) return;
+        ctx.report({
+          node: template,
+          message: "A log message template must be a constant string.",
+          hint: 'Put values in the properties: logger.info("user {id} did {what}", { id, what }).',
+        });
+      },
+    };
+  },
+};
+
 /** What each rule reports, by diagnostic id (SARIF rule metadata in tools/sast.ts). */
 export const RULE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "secure-api/no-sql-string-building":
@@ -349,6 +391,7 @@ export const RULE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "secure-api/no-secret-equality": "==/=== on a value named like a secret, hash or token (timing oracle)",
   "secure-api/route-guard": "Hono route without exactly one guard (requirePermission/requireUser/publicRoute) first",
   "secure-api/no-console": "console.* in application source instead of the redacting logger",
+  "secure-api/constant-log-template": "A LogTape message template built at run time (format-string injection)",
 };
 
 /** The `secure-api` lint plugin. */
@@ -360,6 +403,7 @@ const plugin: Deno.lint.Plugin = {
     "no-secret-equality": noSecretEquality,
     "route-guard": routeGuard,
     "no-console": noConsole,
+    "constant-log-template": constantLogTemplate,
   },
 };
 

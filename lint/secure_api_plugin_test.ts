@@ -223,6 +223,7 @@ Deno.test("no-console leaves the admin CLIs, tests and tools alone", () => {
 Deno.test("plugin registers exactly the documented rules", () => {
   assert.equal(plugin.name, "secure-api");
   assert.deepEqual(Object.keys(plugin.rules).sort(), [
+    "constant-log-template",
     "no-console",
     "no-math-random",
     "no-secret-equality",
@@ -236,4 +237,27 @@ Deno.test("RULE_DESCRIPTIONS describes every rule and nothing else", () => {
     Object.keys(RULE_DESCRIPTIONS).sort(),
     Object.keys(plugin.rules).map((rule) => `secure-api/${rule}`).sort(),
   );
+});
+
+// --- constant-log-template ----------------------------------------------------
+
+Deno.test("constant-log-template reports a log message built at run time, in src/ only", () => {
+  const source = `
+    log.info("listening on {url}", { url });
+    this.#logger?.warn("redis unavailable: {error}", { error });
+    deps.rateLimitLogger.error(\`fixed template\`, {});
+    logger.info(\`user \${name} logged in\`);
+    log.warning("failed for " + username);
+    this.#logger.error(message, { error });
+    audit.info(\`not a logger: \${x}\`);
+    map.get(key);
+  `;
+  const found = only("constant-log-template", "src/services/x.ts", source);
+  assert.deepEqual(found.map((d) => source.slice(d.range[0], d.range[1])), [
+    "`user ${name} logged in`",
+    '"failed for " + username',
+    "message",
+  ]);
+  assert.match(found[0]!.message, /must be a constant string/);
+  assert.deepEqual(only("constant-log-template", "tests/x_test.ts", source), []);
 });
