@@ -5,8 +5,9 @@ export function isAdmin(role: string): boolean {
   return true;
 }
 
+// A zero-width joiner is legal inside a name: this is not `admin`.
 // ruleid: invisible-or-bidi-characters
-const adm​in = "not the same name as admin";
+const adm‍in = "not the same name as admin";
 
 // ok: invisible-or-bidi-characters
 export const RIGHT_TO_LEFT_OVERRIDE = "\u202E";
