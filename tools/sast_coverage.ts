@@ -18,8 +18,11 @@
  *
  * A layer catches a class when it reports a line of the class's file that ends with `// flaw`
  * (for the deno.json fragment: a line carrying one of its settings). Prints a Markdown table,
- * class × layer, with the rules that fired; `--verbose` also lists every finding. Nothing here
- * gates anything: `deno task sast` is the gate.
+ * class × layer, with the rules that fired. Then the same layers run over the TypeScript rule
+ * fixtures of `.semgrep/`, and a second table counts, per fixture, the `ruleid:` lines each
+ * layer reports (flaws found) and the `ok:` lines (false alarms on the correct variants:
+ * sanitised, parameterised, allow-listed code). `--verbose` also lists every corpus finding.
+ * Nothing here gates anything: `deno task sast` is the gate.
  *
  * @module
  */
@@ -114,7 +117,8 @@ function semgrep(project: string, name: string, configs: string[] | (() => Promi
     const resolved = typeof configs === "function" ? await configs() : configs;
     const args = ["scan", ...resolved.flatMap((c) => ["--config", c])];
     // No --quiet: when the registry cannot be reached, the reason is only on stderr.
-    args.push("--metrics=off", "--disable-version-check", "--json", "src", "deno.json");
+    // The whole project (rules scoped to /src/ match only from its root), without the plugin copy.
+    args.push("--metrics=off", "--disable-version-check", "--json", "--exclude=lint", ".");
     const out = await run("semgrep", args, { cwd: project, env: SEMGREP_ENV });
     let report: { results: { path: string; start: { line: number }; check_id: string }[]; errors: unknown[] };
     try {
@@ -191,7 +195,7 @@ function eslint(project: string, name: string, install: Promise<string>, pack: "
 /** The project's `.semgrep/` rules at git revision `rev`, extracted under `scratch`. */
 async function rulesAt(rev: string, scratch: string): Promise<string> {
   const dir = `${scratch}/rules-${rev.replace(/[^\w.-]/g, "_")}`;
-  await Deno.mkdir(dir);
+  await Deno.mkdir(dir, { recursive: true });
   const archive = await run("git", ["archive", "--output", `${dir}/rules.tar`, rev, ".semgrep"], {
     cwd: ROOT.pathname,
   });
@@ -231,6 +235,119 @@ export function coverageTable(layers: readonly LayerResult[], flawLines: Readonl
   return rows.map((r) => `| ${r.join(" | ")} |`).join("\n");
 }
 
+/** The 1-based lines that follow `// ruleid: …` and `// ok: …` annotations in a rule fixture. */
+export function annotatedLines(text: string): { positive: number[]; negative: number[] } {
+  const positive: number[] = [];
+  const negative: number[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (/^\s*\/\/ ruleid: /.test(line)) positive.push(i + 2);
+    if (/^\s*\/\/ ok: /.test(line)) negative.push(i + 2);
+  });
+  return { positive, negative };
+}
+
+/**
+ * The Markdown table for the rule fixtures: per fixture and layer, how many `ruleid:` lines the
+ * layer reports (flaws found) and how many `ok:` lines (false alarms on the correct variants).
+ */
+export function fixtureTable(
+  layers: readonly LayerResult[],
+  expected: ReadonlyMap<string, { positive: number[]; negative: number[] }>,
+): string {
+  const rows = [["fixture (flaws found / false alarms)", ...layers.map((l) => l.name)]];
+  rows.push(rows[0]!.map(() => "---"));
+  const totals = layers.map(() => ({ tp: 0, fp: 0 }));
+  let positives = 0;
+  let negatives = 0;
+  for (const [file, lines] of [...expected].sort(([a], [b]) => a.localeCompare(b))) {
+    positives += lines.positive.length;
+    negatives += lines.negative.length;
+    rows.push([
+      file.replace(/^src\//, ""),
+      ...layers.map((l, i) => {
+        if (l.findings === null) return "not run";
+        const reported = new Set(l.findings.filter((f) => f.file === file).map((f) => f.line));
+        const tp = lines.positive.filter((n) => reported.has(n)).length;
+        const fp = lines.negative.filter((n) => reported.has(n)).length;
+        totals[i]!.tp += tp;
+        totals[i]!.fp += fp;
+        return `${tp}/${lines.positive.length} · ${fp}/${lines.negative.length}`;
+      }),
+    ]);
+  }
+  rows.push([
+    "**all fixtures**",
+    ...layers.map((l, i) =>
+      l.findings === null ? "—" : `**${totals[i]!.tp}/${positives} · ${totals[i]!.fp}/${negatives}**`
+    ),
+  ]);
+  return rows.map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
+
+/** Options for {@link runLayers}. */
+interface LayerOptions {
+  /** `.semgrep/` of this checkout. */
+  readonly rules: string;
+  /** Rules of an earlier revision, for a before/after column. */
+  readonly baselineRules?: () => Promise<string[]>;
+  readonly baselineName?: string;
+  readonly eslint: Promise<string>;
+  /** Also try the Semgrep registry (it needs semgrep.dev). */
+  readonly registry: boolean;
+  /** A local checkout of semgrep/semgrep-rules. */
+  readonly semgrepRulesRepo?: string;
+}
+
+/** Every layer over the scratch project at `project` (which holds `src/` and `deno.json`). */
+async function runLayers(project: string, options: LayerOptions): Promise<LayerResult[]> {
+  // The plugin scopes its rules to src/ relative to its own directory's parent: give it a copy.
+  await Deno.mkdir(`${project}/lint`);
+  await Deno.copyFile(new URL("lint/secure_api_plugin.ts", ROOT), `${project}/lint/secure_api_plugin.ts`);
+  const layers: LayerResult[] = [
+    await denoLint(project, "deno lint (recommended)", []),
+    await denoLint(project, "deno lint + project plugin", ["./lint/secure_api_plugin.ts"]),
+  ];
+  if (options.baselineRules !== undefined) {
+    layers.push(await semgrep(project, `Semgrep, project rules at ${options.baselineName}`, options.baselineRules));
+  }
+  layers.push(await semgrep(project, "Semgrep, project rules", [options.rules]));
+  layers.push(await eslint(project, "ESLint eslint-plugin-security", options.eslint, "security"));
+  layers.push(await eslint(project, "ESLint @microsoft/eslint-plugin-sdl", options.eslint, "sdl"));
+  if (options.registry) {
+    const packs = ["p/javascript", "p/typescript"];
+    layers.push(await semgrep(project, "Semgrep registry p/javascript + p/typescript", packs));
+  }
+  const repo = options.semgrepRulesRepo;
+  if (repo !== undefined) {
+    const name = "semgrep-rules javascript/ + typescript/ (local)";
+    layers.push(await semgrep(project, name, [`${repo}/javascript`, `${repo}/typescript`]));
+  }
+  return layers;
+}
+
+/** The TypeScript rule fixtures of `.semgrep/`, copied into `project/src/`, with their annotations. */
+async function plantFixtures(project: string): Promise<Map<string, { positive: number[]; negative: number[] }>> {
+  await Deno.mkdir(`${project}/src`, { recursive: true });
+  await Deno.writeTextFile(`${project}/deno.json`, "{}\n");
+  const expected = new Map<string, { positive: number[]; negative: number[] }>();
+  for await (const dir of Deno.readDir(new URL(".semgrep/", ROOT))) {
+    if (!dir.isDirectory) continue;
+    for await (const file of Deno.readDir(new URL(`.semgrep/${dir.name}/`, ROOT))) {
+      if (!file.name.endsWith(".ts")) continue;
+      const text = await Deno.readTextFile(new URL(`.semgrep/${dir.name}/${file.name}`, ROOT));
+      await Deno.writeTextFile(`${project}/src/${file.name}`, text);
+      expected.set(`src/${file.name}`, annotatedLines(text));
+    }
+  }
+  return expected;
+}
+
+function notes(layers: readonly LayerResult[]): string[] {
+  return layers.filter((l) => l.note !== "").map((l) =>
+    `- ${l.name}: ${l.findings === null ? "NOT RUN: " : ""}${l.note}`
+  );
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -243,44 +360,38 @@ if (import.meta.main) {
   });
   const scratch = await Deno.makeTempDir({ prefix: "sast-coverage-" });
   try {
-    const project = `${scratch}/project`;
-    await Deno.mkdir(`${project}/src`, { recursive: true });
-    await Deno.writeTextFile(`${project}/deno.json`, "{}\n");
-    const flawLines = await plantCorpus(project);
-    const rules = new URL(".semgrep", ROOT).pathname;
     const eslintDir = values["eslint-dir"] ?? Deno.env.get("SAST_ESLINT_DIR");
     const install = eslintInstall(eslintDir, scratch);
     install.catch(() => {}); // reported by each ESLint layer
-    // The plugin scopes its rules to src/ relative to its own directory's parent: give it a copy.
-    await Deno.mkdir(`${project}/lint`);
-    await Deno.copyFile(new URL("lint/secure_api_plugin.ts", ROOT), `${project}/lint/secure_api_plugin.ts`);
-    const layers: LayerResult[] = [
-      await denoLint(project, "deno lint (recommended)", []),
-      await denoLint(project, "deno lint + project plugin", ["./lint/secure_api_plugin.ts"]),
-    ];
-    if (values.baseline !== undefined) {
-      const baseline = values.baseline;
-      const rulesThen = async () => [await rulesAt(baseline, scratch)];
-      layers.push(await semgrep(project, `Semgrep, project rules at ${baseline}`, rulesThen));
-    }
-    layers.push(await semgrep(project, "Semgrep, project rules", [rules]));
-    layers.push(await eslint(project, "ESLint eslint-plugin-security", install, "security"));
-    layers.push(await eslint(project, "ESLint @microsoft/eslint-plugin-sdl", install, "sdl"));
-    layers.push(
-      await semgrep(project, "Semgrep registry p/javascript + p/typescript", ["p/javascript", "p/typescript"]),
-    );
-    const repo = values["semgrep-rules-repo"];
-    if (repo !== undefined) {
-      const name = "semgrep-rules javascript/ + typescript/ (local)";
-      layers.push(await semgrep(project, name, [`${repo}/javascript`, `${repo}/typescript`]));
-    }
-    const lines = ["", coverageTable(layers, flawLines), ""];
-    for (const l of layers) {
-      if (l.note !== "") lines.push(`- ${l.name}: ${l.findings === null ? "NOT RUN: " : ""}${l.note}`);
-    }
+    const baseline = values.baseline;
+    const options: LayerOptions = {
+      rules: new URL(".semgrep", ROOT).pathname,
+      eslint: install,
+      registry: true,
+      ...(baseline === undefined ? {} : {
+        baselineName: baseline,
+        baselineRules: async () => [await rulesAt(baseline, `${scratch}/${crypto.randomUUID()}`)],
+      }),
+      ...(values["semgrep-rules-repo"] === undefined ? {} : { semgrepRulesRepo: values["semgrep-rules-repo"] }),
+    };
+
+    const corpus = `${scratch}/corpus`;
+    await Deno.mkdir(`${corpus}/src`, { recursive: true });
+    await Deno.writeTextFile(`${corpus}/deno.json`, "{}\n");
+    const flawLines = await plantCorpus(corpus);
+    const corpusLayers = await runLayers(corpus, options);
+
+    const fixtures = `${scratch}/fixtures`;
+    const expected = await plantFixtures(fixtures);
+    const fixtureLayers = await runLayers(fixtures, { ...options, registry: false });
+
+    const lines = ["", "## The corpus: one flawed file per class", "", coverageTable(corpusLayers, flawLines), ""];
+    lines.push(...notes(corpusLayers));
+    lines.push("", "## The rule fixtures: flaws found / false alarms on the correct variants", "");
+    lines.push(fixtureTable(fixtureLayers, expected), "", ...notes(fixtureLayers));
     if (values.verbose) {
-      for (const l of layers) {
-        lines.push("", `${l.name}:`);
+      for (const l of corpusLayers) {
+        lines.push("", `${l.name} (corpus):`);
         for (const f of l.findings ?? []) lines.push(`  ${f.file}:${f.line}  ${f.rule}`);
       }
     }
