@@ -292,7 +292,8 @@ export async function startPostgres(options: TestPostgresOptions = {}): Promise<
     const app: TestRole = { name: "secure_api_app", password: randomSecret() };
     for (const role of [owner, app]) {
       // CREATE ROLE takes no bind parameters; the names are constants and the passwords hex.
-      await admin.unsafe(`CREATE ROLE ${role.name} LOGIN PASSWORD '${role.password}'`);
+      // CREATE ROLE takes no bind parameters; constant names, hex passwords.
+      await admin.unsafe(`CREATE ROLE ${role.name} LOGIN PASSWORD '${role.password}'`); // nosemgrep: sql-built-from-strings
     }
 
     let databases = 0;
@@ -316,7 +317,8 @@ export async function startPostgres(options: TestPostgresOptions = {}): Promise<
       async createRole(prefix) {
         if (!/^[a-z][a-z0-9_]{0,40}$/.test(prefix)) throw new Error(`role prefix ${prefix} is not a plain name`);
         const role = { name: `${prefix}_${++roles}`, password: randomSecret() };
-        await admin!.unsafe(`CREATE ROLE ${role.name} LOGIN PASSWORD '${role.password}'`);
+        // CREATE ROLE takes no bind parameters; the name is checked against ^[a-z][a-z0-9_]*$, the password is hex.
+        await admin!.unsafe(`CREATE ROLE ${role.name} LOGIN PASSWORD '${role.password}'`); // nosemgrep: sql-built-from-strings
         return role;
       },
       log: () => Deno.readTextFile(logFile),

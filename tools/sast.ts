@@ -1,5 +1,5 @@
 /**
- * `deno task sast`: the project's static analysis gate (docs/sast_evidence.md).
+ * `deno task sast`: the project's static analysis gate (SECURITY.md, "Static analysis").
  *
  * 1. `deno lint --json` — the recommended rules plus the project plugin
  *    (`lint/secure_api_plugin.ts`), converted to `reports/deno-lint.sarif`.

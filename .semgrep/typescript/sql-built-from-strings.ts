@@ -32,3 +32,14 @@ db.exec(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT nested");
 
 // ok: sql-built-from-strings
 const match = /^(\d+)$/.exec(name);
+
+declare const sql: { unsafe(text: string): unknown } & ((s: TemplateStringsArray, ...v: unknown[]) => unknown);
+
+function helperRunsIt(sort: string) {
+  // ruleid: sql-built-from-strings
+  return sql.unsafe(`SELECT * FROM products ORDER BY ${sort}`);
+}
+
+// A postgres tagged template binds ${name} as a parameter.
+// ok: sql-built-from-strings
+sql`SELECT * FROM users WHERE name = ${name}`;

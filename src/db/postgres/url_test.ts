@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { DatabaseUrlError, isLoopbackHost, parseDatabaseUrl, parsePostgresUrls } from "./url.ts";
 
 Deno.test("parseDatabaseUrl() reads every part and decodes the credentials", () => {
-  const url = parseDatabaseUrl("postgres://app%2Drole:pa%3Ass%40word@DB.Example.org:6543/my%20db?sslmode=require");
+  // URLs handed to the parser under test; nothing connects.
+  const url = parseDatabaseUrl("postgres://app%2Drole:pa%3Ass%40word@DB.Example.org:6543/my%20db?sslmode=require"); // nosemgrep: tls-verification-disabled
   assert.equal(url.host, "db.example.org");
   assert.equal(url.port, 6543);
   assert.equal(url.user, "app-role");
@@ -33,7 +34,8 @@ Deno.test("the redacted form and every error message leave the password out", ()
   );
   const bad = [
     `postgres://app:${password}@db.internal/app`,
-    `postgres://app:${password}@db.internal/app?sslmode=prefer`,
+    // URLs handed to the parser under test; nothing connects.
+    `postgres://app:${password}@db.internal/app?sslmode=prefer`, // nosemgrep: tls-verification-disabled
     `postgres://app:${password}@db.internal/app?sslmode=verify_full`,
     `postgres://app:${password}@127.0.0.1/app?ssl=true`,
     `postgres://app:${password}@127.0.0.1/app/extra`,
@@ -41,7 +43,8 @@ Deno.test("the redacted form and every error message leave the password out", ()
     `mysql://app:${password}@127.0.0.1/app`,
     `postgres://app:${password}@127.0.0.1:99999/app`,
     `postgres://app:${password}%ZZ@127.0.0.1/app`,
-    `postgres://app:${password}@h1,h2/app?sslmode=require`,
+    // URLs handed to the parser under test; nothing connects.
+    `postgres://app:${password}@h1,h2/app?sslmode=require`, // nosemgrep: tls-verification-disabled
     `postgres://app:${password}@127.0.0.1/app#x`,
     `postgres://:${password}@127.0.0.1/app`,
     `not a url ${password}`,
@@ -59,14 +62,19 @@ Deno.test("the redacted form and every error message leave the password out", ()
 
 Deno.test("parseDatabaseUrl() refuses the settings that would silently weaken TLS or be ignored", () => {
   const base = "postgres://u:p@db.internal/app";
-  assert.throws(() => parseDatabaseUrl(`${base}?sslmode=allow`), /falls back to plain text/);
-  assert.throws(() => parseDatabaseUrl(`${base}?sslmode=prefer`), /falls back to plain text/);
+  // URLs handed to the parser under test; nothing connects.
+  assert.throws(() => parseDatabaseUrl(`${base}?sslmode=allow`), /falls back to plain text/); // nosemgrep: tls-verification-disabled
+  // URLs handed to the parser under test; nothing connects.
+  assert.throws(() => parseDatabaseUrl(`${base}?sslmode=prefer`), /falls back to plain text/); // nosemgrep: tls-verification-disabled
   assert.throws(() => parseDatabaseUrl(`${base}?sslmode=verify-full`), /needs sslrootcert/);
   assert.throws(() => parseDatabaseUrl(`${base}?sslmode=verify-ca&sslrootcert=system`), /needs sslmode=verify-full/);
-  assert.throws(() => parseDatabaseUrl(`${base}?sslmode=require&sslrootcert=/ca.pem`), /only with sslmode=verify/);
-  assert.throws(() => parseDatabaseUrl(`${base}?sslmode=require&sslmode=disable`), /given twice/);
+  // URLs handed to the parser under test; nothing connects.
+  assert.throws(() => parseDatabaseUrl(`${base}?sslmode=require&sslrootcert=/ca.pem`), /only with sslmode=verify/); // nosemgrep: tls-verification-disabled
+  // URLs handed to the parser under test; nothing connects.
+  assert.throws(() => parseDatabaseUrl(`${base}?sslmode=require&sslmode=disable`), /given twice/); // nosemgrep: tls-verification-disabled
   assert.throws(
-    () => parseDatabaseUrl(`${base}?sslmode=require&connect_timeout=1`),
+    // URLs handed to the parser under test; nothing connects.
+    () => parseDatabaseUrl(`${base}?sslmode=require&connect_timeout=1`), // nosemgrep: tls-verification-disabled
     /connect_timeout is not supported/,
   );
   assert.throws(() => parseDatabaseUrl("postgres://u@127.0.0.1/app"), /no password/);
