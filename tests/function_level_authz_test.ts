@@ -66,7 +66,9 @@ Deno.test("the administrative routes are the ones the README lists, found from t
   const { routes } = w;
   assert.deepEqual(routes.map((r) => `${r.method} ${r.path}`).sort(), [
     "DELETE /roles/:name",
+    "DELETE /sessions",
     "DELETE /users/:id",
+    "DELETE /users/:id/sessions",
     "GET /audit",
     "GET /audit/verify",
     "GET /metrics",
